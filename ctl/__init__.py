@@ -1,0 +1,1 @@
+"""ptctl: the operator client for the peaktrade daemon."""

@@ -1,0 +1,3 @@
+from ctl.main import main
+
+main()

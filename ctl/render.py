@@ -1,0 +1,82 @@
+"""Human-readable output for ptctl. Every answer starts with the mode and network."""
+
+from __future__ import annotations
+
+import time
+
+from peaktrade.control.protocol import (
+    AnyResult,
+    AuditResult,
+    CheckLevel,
+    HealthResult,
+    Reply,
+    StateResult,
+    StatusResult,
+    Transition,
+)
+
+_MARK = {CheckLevel.OK: "ok  ", CheckLevel.WARN: "WARN", CheckLevel.FAIL: "FAIL"}
+
+
+def when(ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def header(reply: Reply) -> str:
+    return f"peaktrade {reply.mode}@{reply.network}"
+
+
+def render(reply: Reply) -> str:
+    lines = [header(reply)]
+    if reply.error is not None:
+        lines.append(f"error {reply.error.code}: {reply.error.message}")
+        if reply.error.hint:
+            lines.append(f"  hint: {reply.error.hint}")
+    elif reply.result is not None:
+        lines.extend(_result(reply.result))
+    return "\n".join(lines)
+
+
+def _result(result: AnyResult) -> list[str]:
+    match result:
+        case HealthResult(healthy=healthy, checks=checks):
+            out = [f"health: {'healthy' if healthy else 'UNHEALTHY'}"]
+            width = max((len(c.name) for c in checks), default=0)
+            for c in checks:
+                hint = f"  -> {c.hint}" if c.hint and c.level is not CheckLevel.OK else ""
+                out.append(f"  [{_MARK[c.level]}] {c.name:<{width}}  {c.value}{hint}")
+            return out
+        case StatusResult() as s:
+            out = [
+                f"trading state: {s.state}" + (f" ({s.reason})" if s.reason else ""),
+                f"  since:       {when(s.since_ms)}",
+            ]
+            if s.last_change is not None:
+                out.append(f"  changed by:  {_who(s.last_change)}")
+            out += [
+                f"  account:     {s.account}",
+                f"  market data: {s.market_data}",
+                f"  daemon:      pid {s.pid}, version {s.version},"
+                f" up since {when(s.started_at_ms)}",
+            ]
+            return out
+        case StateResult(transition=t):
+            flags = [f for f, on in (("cancel-open", t.cancel_open), ("flatten", t.flatten)) if on]
+            extra = f" [{', '.join(flags)}]" if flags else ""
+            return [
+                f"trading state: {t.previous} -> {t.state}{extra} (durable)",
+                f"  reason: {t.reason}",
+                f"  by:     {_who(t)}",
+            ]
+        case AuditResult(entries=entries):
+            if not entries:
+                return ["audit log: empty"]
+            return [
+                f"{when(e.at_ms)}  {e.command:<8} {e.outcome:<28} uid {e.uid} pid {e.pid}  "
+                f"{e.detail}"
+                for e in entries
+            ]
+
+
+def _who(t: Transition) -> str:
+    return f"{t.source} uid {t.uid} pid {t.pid} at {when(t.at_ms)}"

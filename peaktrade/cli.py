@@ -1,0 +1,69 @@
+"""The ``peaktrade`` command: run the daemon and its offline tools.
+
+Heavy imports happen inside each command so ``peaktrade check-config`` stays quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="peaktrade",
+    help="peaktrade trading daemon.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def run(
+    config: Annotated[str, typer.Option("--config", "-c", help="Config file (TOML).")],
+    state_dir: Annotated[
+        str | None,
+        typer.Option("--state-dir", help="State directory (or PEAKTRADE_STATE_DIR)."),
+    ] = None,
+    socket: Annotated[
+        str | None, typer.Option("--socket", help="Control socket path (or PEAKTRADE_SOCKET).")
+    ] = None,
+) -> None:
+    """Run the daemon in the foreground (systemd runs it exactly like this)."""
+    from peaktrade.daemon.app import run_daemon
+
+    raise typer.Exit(run_daemon(config, state_dir, socket))
+
+
+@app.command("check-config")
+def check_config(
+    file: Annotated[str, typer.Argument(help="Config file to validate.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
+) -> None:
+    """Validate a config without starting; print the effective values (exit 0 ok, 1 bad)."""
+    from peaktrade.config import ConfigError, effective_toml, load_config
+
+    try:
+        loaded = load_config(file)
+    except ConfigError as exc:
+        for line in exc.problems:
+            typer.echo(line, err=True)
+        typer.echo(f"{file}: {len(exc.problems)} problem(s); the daemon would not start", err=True)
+        raise typer.Exit(1) from None
+    if quiet:
+        return
+    run_cfg = loaded.config.run
+    typer.echo(
+        f"# {file}: ok (profile {loaded.config.profile.value}, mode {run_cfg.mode.value},"
+        f" network {run_cfg.network.value}, digest {loaded.digest})"
+    )
+    if run_cfg.mode.value == "live":
+        typer.echo("# live: the confirmation (credential live-confirm) is checked at start")
+    typer.echo("# effective values, profile included:")
+    typer.echo(effective_toml(loaded.config))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(app())  # pragma: no cover

@@ -1,0 +1,219 @@
+"""The control protocol shared by the daemon and ``ptctl``.
+
+A frame is a 4-byte big-endian length followed by a msgpack-encoded message. Requests are a
+tagged union (``cmd``); every reply names the daemon's mode and network so an operator can never
+mistake which deployment answered. Imports only msgspec: ``ptctl`` must start fast.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from typing import Annotated, ClassVar
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024
+HEADER = struct.Struct(">I")
+
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+
+
+class CommandClass(enum.StrEnum):
+    """Allow-lists are per class: reading is not trading is not killing."""
+
+    READ = "read"
+    TRADE = "trade"
+    KILL = "kill"
+
+
+class Request(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="cmd"):
+    """Base of every request; ``command_class`` decides who may send it."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.READ
+
+
+class Health(Request, frozen=True, tag="health"):
+    """Is the daemon fit to trade? Each check with a value and a hint."""
+
+
+class Status(Request, frozen=True, tag="status"):
+    """Trading state, the reason for it, process facts."""
+
+
+class Kill(Request, frozen=True, tag="kill"):
+    """Latch HALTED. Acknowledged only once durable."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.KILL
+    reason: Reason
+    cancel_open: bool = False
+    flatten: bool = False
+
+
+class Reduce(Request, frozen=True, tag="reduce"):
+    """Only exposure-reducing orders from now on."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.KILL
+    reason: Reason
+
+
+class Release(Request, frozen=True, tag="release"):
+    """Re-arm trading after a kill or reduce."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.KILL
+    reason: Reason
+
+
+class AuditQuery(Request, frozen=True, tag="audit"):
+    """The newest mutating commands."""
+
+    limit: Limit = 50
+
+
+AnyRequest = Health | Status | Kill | Reduce | Release | AuditQuery
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+class CheckLevel(enum.StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+class Check(msgspec.Struct, frozen=True):
+    """One health check: what, how it stands, the value seen, what to do about it."""
+
+    name: str
+    level: CheckLevel
+    value: str
+    hint: str = ""
+
+
+class HealthResult(msgspec.Struct, frozen=True, tag="health"):
+    healthy: bool
+    checks: list[Check]
+
+
+class Transition(msgspec.Struct, frozen=True):
+    """A trading-state change as shown to operators."""
+
+    previous: str
+    state: str
+    reason: str
+    source: str
+    uid: int
+    pid: int
+    at_ms: int
+    cancel_open: bool = False
+    flatten: bool = False
+
+
+class StatusResult(msgspec.Struct, frozen=True, tag="status"):
+    state: str
+    reason: str
+    since_ms: int
+    last_change: Transition | None
+    pid: int
+    started_at_ms: int
+    version: str
+    account: str
+    market_data: str  # one line on what feeds the daemon, e.g. "none (no venue configured)"
+
+
+class StateResult(msgspec.Struct, frozen=True, tag="state"):
+    """The answer to kill, reduce and release: the durable transition."""
+
+    transition: Transition
+
+
+class AuditRecord(msgspec.Struct, frozen=True):
+    at_ms: int
+    command: str
+    command_class: str
+    uid: int
+    gid: int
+    pid: int
+    outcome: str
+    detail: str
+
+
+class AuditResult(msgspec.Struct, frozen=True, tag="audit"):
+    entries: list[AuditRecord]
+
+
+AnyResult = HealthResult | StatusResult | StateResult | AuditResult
+
+
+class ErrorInfo(msgspec.Struct, frozen=True):
+    """A refusal or failure. ``code`` is stable: runbooks and scripts match on it."""
+
+    code: str
+    message: str
+    hint: str = ""
+
+
+class Reply(msgspec.Struct, frozen=True):
+    ok: bool
+    mode: str
+    network: str
+    result: AnyResult | None = None
+    error: ErrorInfo | None = None
+    version: int = PROTOCOL_VERSION
+
+
+# --- framing -------------------------------------------------------------------------------
+
+_encoder = msgspec.msgpack.Encoder()
+request_decoder = msgspec.msgpack.Decoder(AnyRequest)
+reply_decoder = msgspec.msgpack.Decoder(Reply)
+
+
+class FrameError(Exception):
+    """A frame that cannot be accepted; ``code`` goes into the error reply."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def encode_frame(message: msgspec.Struct) -> bytes:
+    """Length-prefixed msgpack."""
+    body = _encoder.encode(message)
+    if len(body) > MAX_FRAME_BYTES:
+        raise FrameError("frame.too_large", f"message of {len(body)} bytes exceeds the limit")
+    return HEADER.pack(len(body)) + body
+
+
+def frame_length(header: bytes) -> int:
+    """Validate a frame header; the body is read only when this returns."""
+    (length,) = HEADER.unpack(header)
+    if length == 0:
+        raise FrameError("frame.empty", "frame length is 0")
+    if length > MAX_FRAME_BYTES:
+        raise FrameError(
+            "frame.too_large", f"frame of {length} bytes exceeds {MAX_FRAME_BYTES} bytes"
+        )
+    return int(length)
+
+
+def decode_request(body: bytes) -> AnyRequest:
+    """Decode a request body, classifying what is wrong with it."""
+    try:
+        return request_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        if "`$.cmd`" in text or "missing required field `cmd`" in text:
+            raise FrameError("request.unknown_command", f"unknown command: {text}") from None
+        raise FrameError("request.invalid", f"invalid request: {text}") from None
+    except msgspec.DecodeError as exc:
+        raise FrameError("frame.bad_encoding", f"not a msgpack message: {exc}") from None
+
+
+def command_name(request: Request) -> str:
+    """The wire tag of a request, e.g. ``kill``."""
+    config = request.__struct_config__
+    return str(config.tag)

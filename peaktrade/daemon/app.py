@@ -1,0 +1,231 @@
+"""The daemon: wiring, lifecycle and signals in one readable place.
+
+Start: config -> live gate -> state database -> trading latch -> socket -> tasks -> READY=1.
+Stop: the first SIGTERM/SIGINT stops new orders, lets in-flight work finish, flushes and exits 0;
+a second one exits at once. SIGHUP reloads the config, keeping the old one if the new is bad.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+from peaktrade import __version__
+from peaktrade.config import Config, ConfigError, LoadedConfig, load_config
+from peaktrade.control.peers import PeerPolicy
+from peaktrade.control.server import ControlServer
+from peaktrade.control.socket_file import (
+    SocketInUse,
+    acquire_lock,
+    bind_control_socket,
+    release_lock,
+    remove_socket,
+)
+from peaktrade.credentials import register_environment_secrets
+from peaktrade.daemon import paths
+from peaktrade.daemon.arming import LiveRefused, check_live_arming
+from peaktrade.daemon.clock import now_ms
+from peaktrade.daemon.commands import Commands
+from peaktrade.daemon.looplag import LoopLag
+from peaktrade.daemon.sdnotify import Notifier
+from peaktrade.daemon.trading import TradingSwitch
+from peaktrade.log import configure_logging, get_logger, set_run_context
+from peaktrade.store.db import Database, db_path
+
+log = get_logger("peaktrade.daemon")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_FORCED = 1
+EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from looping
+
+# Sections whose change needs a restart: they decide what and where we trade.
+RESTART_ONLY = ("run", "live", "exchange", "daemon")
+
+
+class Daemon:
+    """One process, one network, one state database, one task group."""
+
+    def __init__(self, loaded: LoadedConfig, state_dir: Path, socket_path: Path) -> None:
+        self.loaded = loaded
+        self.state_dir = state_dir
+        self.socket_path = socket_path
+        self.run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
+        self.pid = os.getpid()
+        self.started_at_ms = now_ms()
+        self.notifier = Notifier()
+        self.looplag = LoopLag()
+        self.stopping = False
+        self.drainers: list[Callable[[], Awaitable[None]]] = []
+        self.market_data = "none (the venue layer is not configured in this build)"
+        self.db: Database | None = None
+        self.switch: TradingSwitch | None = None
+        self.server: ControlServer | None = None
+
+    @property
+    def config(self) -> Config:
+        return self.loaded.config
+
+    def identity(self) -> tuple[str, str]:
+        return self.config.run.mode.value, self.config.run.network.value
+
+    def healthy(self) -> bool:
+        """What the watchdog vouches for: a responsive loop and a daemon not shutting down."""
+        return (
+            not self.stopping and self.looplag.current_s() < self.config.daemon.loop_lag_unhealthy_s
+        )
+
+    def policy(self) -> PeerPolicy:
+        allow = self.config.control.allow
+        return PeerPolicy(
+            owner_uid=os.getuid(), read=allow.read, trade=allow.trade, kill=allow.kill
+        )
+
+    async def run(self) -> int:
+        try:
+            lock_fd = acquire_lock(self.socket_path)
+        except SocketInUse as exc:
+            log.error("daemon_refused", reason=str(exc))
+            return EXIT_FAILURE
+        try:
+            self.db = Database(db_path(self.state_dir, self.config.run.network.value))
+            self.switch = await TradingSwitch.load(self.db)
+            sock = bind_control_socket(self.socket_path, self.config.control.group)
+            return await self._serve(sock)
+        finally:
+            remove_socket(self.socket_path)
+            release_lock(lock_fd)
+            if self.db is not None:
+                self.db.close()
+            self.notifier.close()
+
+    async def _serve(self, sock: object) -> int:
+        assert self.db is not None and self.switch is not None
+        control = self.config.control
+        commands = Commands(self)
+        self.server = ControlServer(
+            dispatch=commands,
+            policy=self.policy(),
+            identity=self.identity,
+            request_timeout_s=control.request_timeout_s,
+            idle_timeout_s=control.idle_timeout_s,
+            max_connections=control.max_connections,
+            on_refused=commands.audit_refusal,
+        )
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._signals, tg.cancel_scope)
+            tg.start_soon(self.looplag.run)
+            await tg.start(self.server.serve, sock)
+            tg.start_soon(self.notifier.watchdog, self.healthy)
+            state = self.switch.state
+            log.info(
+                "daemon_started",
+                pid=self.pid,
+                version=__version__,
+                state=state.value,
+                reason=self.switch.last.reason if self.switch.last else "",
+                socket=str(self.socket_path),
+                database=str(self.db.path),
+                config=self.loaded.path,
+                config_digest=self.loaded.digest,
+            )
+            log.warning("no_market_data", detail=self.market_data)
+            self.notifier.ready(self.status_line())
+        log.info("daemon_stopped", run_id=self.run_id)
+        return EXIT_OK
+
+    def status_line(self) -> str:
+        mode, network = self.identity()
+        state = self.switch.state.value if self.switch else "?"
+        return f"{mode}@{network} {state}"
+
+    async def _signals(self, scope: anyio.CancelScope) -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as received:
+            async for signum in received:
+                if signum == signal.SIGHUP:
+                    await self.reload()
+                elif self.stopping:
+                    log.warning("forced_exit", signal=signal.Signals(signum).name)
+                    os._exit(EXIT_FORCED)
+                else:
+                    log.info("stopping", signal=signal.Signals(signum).name)
+                    self.stopping = True
+                    self.notifier.stopping()
+                    async with anyio.create_task_group() as drain:
+                        drain.start_soon(self._drain_then_cancel, scope)
+                        # keep listening: a second signal during the drain forces the exit
+                        async for again in received:
+                            if again == signal.SIGHUP:
+                                continue
+                            log.warning("forced_exit", signal=signal.Signals(again).name)
+                            os._exit(EXIT_FORCED)
+
+    async def _drain_then_cancel(self, scope: anyio.CancelScope) -> None:
+        with anyio.move_on_after(self.config.daemon.shutdown_timeout_s) as budget:
+            for drain in self.drainers:
+                await drain()
+        if budget.cancelled_caught:
+            log.warning("drain_incomplete", budget_s=self.config.daemon.shutdown_timeout_s)
+        scope.cancel()
+
+    async def reload(self) -> list[str]:
+        """Re-read the config file; returns the problems that kept the old one in force."""
+        try:
+            new = await anyio.to_thread.run_sync(load_config, self.loaded.path)
+        except ConfigError as exc:
+            log.error("reload_refused", problems=exc.problems, kept=self.loaded.digest)
+            return exc.problems
+        changed = [s for s in RESTART_ONLY if getattr(new.config, s) != getattr(self.config, s)]
+        if new.config.control.socket != self.config.control.socket:
+            changed.append("control.socket")
+        if new.config.control.group != self.config.control.group:
+            changed.append("control.group")
+        if changed:
+            problems = [f"{s}: changes only on restart" for s in changed]
+            log.error("reload_refused", problems=problems, kept=self.loaded.digest)
+            return problems
+        self.loaded = new
+        configure_logging(new.config.logging.level.value, new.config.logging.format.value)
+        if self.server is not None:
+            self.server.policy = self.policy()
+            self.server.request_timeout_s = new.config.control.request_timeout_s
+            self.server.idle_timeout_s = new.config.control.idle_timeout_s
+            self.server.max_connections = new.config.control.max_connections
+        log.info("config_reloaded", config_digest=new.digest)
+        return []
+
+
+def run_daemon(config_path: str, state_dir: str | None, socket: str | None) -> int:
+    """The ``peaktrade run`` entry point; returns the process exit code."""
+    register_environment_secrets()
+    try:
+        loaded = load_config(config_path)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        print("peaktrade: refusing to start with this config", file=sys.stderr)
+        return EXIT_CONFIG
+    config = loaded.config
+    configure_logging(config.logging.level.value, config.logging.format.value)
+    daemon = Daemon(loaded, paths.state_dir(config, state_dir), paths.socket_path(config, socket))
+    set_run_context(
+        mode=config.run.mode.value,
+        network=config.run.network.value,
+        account=config.run.account_label,
+        run_id=daemon.run_id,
+    )
+    try:
+        check_live_arming(config)
+    except LiveRefused as exc:
+        log.error("live_refused", reason=str(exc))
+        print(f"peaktrade: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return anyio.run(daemon.run, backend="asyncio", backend_options={"use_uvloop": True})

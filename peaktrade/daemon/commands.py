@@ -1,0 +1,168 @@
+"""What each control command does; the socket server handles everything around it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from peaktrade import __version__
+from peaktrade.control.peers import Peer
+from peaktrade.control.protocol import (
+    AnyRequest,
+    AnyResult,
+    AuditQuery,
+    AuditRecord,
+    AuditResult,
+    Health,
+    Kill,
+    Reduce,
+    Release,
+    StateResult,
+    Status,
+    StatusResult,
+    Transition,
+    command_name,
+)
+from peaktrade.control.server import CommandError
+from peaktrade.core import trading_state as ts
+from peaktrade.daemon import health
+from peaktrade.daemon.clock import now_ms
+from peaktrade.log import get_logger
+from peaktrade.redaction import redact
+from peaktrade.store import audit
+
+if TYPE_CHECKING:
+    from peaktrade.daemon.app import Daemon
+
+log = get_logger("peaktrade.commands")
+
+
+class Commands:
+    """The dispatch function of the control server."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    async def __call__(self, request: AnyRequest, peer: Peer) -> AnyResult:
+        match request:
+            case Health():
+                return health.collect(self.daemon)
+            case Status():
+                return self._status()
+            case AuditQuery(limit=limit):
+                return await self._audit_query(limit)
+            case Kill() | Reduce() | Release():
+                return await self._audited(request, peer)
+        raise CommandError("request.unsupported", f"{command_name(request)} is not handled")
+
+    def _status(self) -> StatusResult:
+        d = self.daemon
+        assert d.switch is not None
+        last = d.switch.last
+        return StatusResult(
+            state=d.switch.state.value,
+            reason=last.reason if last else "",
+            since_ms=last.at_ms if last else d.started_at_ms,
+            last_change=transition(last) if last else None,
+            pid=d.pid,
+            started_at_ms=d.started_at_ms,
+            version=__version__,
+            account=d.config.run.account_label,
+            market_data=d.market_data,
+        )
+
+    async def _audit_query(self, limit: int) -> AuditResult:
+        assert self.daemon.db is not None
+        entries = await self.daemon.db.call(audit.recent, limit)
+        return AuditResult(entries=[AuditRecord(**msgspec.structs.asdict(e)) for e in entries])
+
+    async def _audited(self, request: Kill | Reduce | Release, peer: Peer) -> AnyResult:
+        """Mutating commands: perform, then record who asked and what came of it."""
+        outcome = "ok"
+        try:
+            return await self._transition(request, peer)
+        except CommandError as exc:
+            outcome = f"refused:{exc.code}"
+            raise
+        except Exception as exc:
+            outcome = f"error:{type(exc).__name__}"
+            raise
+        finally:
+            await self._record(request, peer, outcome)
+
+    async def _transition(self, request: Kill | Reduce | Release, peer: Peer) -> StateResult:
+        switch = self.daemon.switch
+        assert switch is not None
+        actor = ts.Actor(source="ptctl", uid=peer.uid, pid=peer.pid)
+        at = now_ms()
+        try:
+            match request:
+                case Kill(reason=reason, cancel_open=cancel_open, flatten=flatten):
+                    change = await switch.apply(
+                        lambda s: ts.kill(
+                            s,
+                            reason=reason,
+                            actor=actor,
+                            now_ms=at,
+                            cancel_open=cancel_open,
+                            flatten=flatten,
+                        )
+                    )
+                case Reduce(reason=reason):
+                    change = await switch.apply(
+                        lambda s: ts.reduce(s, reason=reason, actor=actor, now_ms=at)
+                    )
+                case Release(reason=reason):
+                    change = await switch.apply(
+                        lambda s: ts.release(s, reason=reason, actor=actor, now_ms=at)
+                    )
+        except ts.TransitionRefused as exc:
+            raise CommandError(exc.code, str(exc)) from None
+        log.warning(
+            "trading_state_changed",
+            previous=change.previous.value,
+            state=change.state.value,
+            reason=change.reason,
+            by_uid=peer.uid,
+            by_pid=peer.pid,
+            cancel_open=change.cancel_open,
+            flatten=change.flatten,
+        )
+        self.daemon.notifier.status(self.daemon.status_line())
+        return StateResult(transition=transition(change))
+
+    async def audit_refusal(self, request: AnyRequest, peer: Peer, code: str) -> None:
+        """Refused mutating commands are audited too; refused reads are only logged."""
+        if request.command_class.value != "read":
+            await self._record(request, peer, f"refused:{code}")
+
+    async def _record(self, request: AnyRequest, peer: Peer, outcome: str) -> None:
+        assert self.daemon.db is not None
+        detail = msgspec.json.encode(redact(msgspec.to_builtins(request))).decode()
+        entry = audit.AuditEntry(
+            at_ms=now_ms(),
+            command=command_name(request),
+            command_class=request.command_class.value,
+            uid=peer.uid,
+            gid=peer.gid,
+            pid=peer.pid,
+            outcome=outcome,
+            detail=detail,
+        )
+        await self.daemon.db.call(audit.record, entry)
+        log.info("audit", command=entry.command, outcome=outcome, uid=peer.uid, pid=peer.pid)
+
+
+def transition(change: ts.StateChange) -> Transition:
+    return Transition(
+        previous=change.previous.value,
+        state=change.state.value,
+        reason=change.reason,
+        source=change.actor.source,
+        uid=change.actor.uid,
+        pid=change.actor.pid,
+        at_ms=change.at_ms,
+        cancel_open=change.cancel_open,
+        flatten=change.flatten,
+    )

@@ -1,0 +1,50 @@
+"""The live trading-state latch: durable first, then in memory, then announced.
+
+Transitions are serialised so two operators killing and releasing at once cannot interleave
+their writes; nothing sees a new state before it is on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+
+from peaktrade.core.trading_state import StateChange, TradingState
+from peaktrade.store import trading_state as state_store
+from peaktrade.store.db import Database
+
+Listener = Callable[[StateChange], None]
+
+
+class TradingSwitch:
+    """Holds the current trading state for the order path to consult."""
+
+    def __init__(self, db: Database, last: StateChange | None) -> None:
+        self._db = db
+        self.last = last
+        self.state = last.state if last is not None else TradingState.ACTIVE
+        self._lock = anyio.Lock()
+        self._listeners: list[Listener] = []
+
+    @classmethod
+    async def load(cls, db: Database) -> TradingSwitch:
+        return cls(db, await db.call(state_store.load_current))
+
+    def subscribe(self, listener: Listener) -> None:
+        """Called after each durable transition (alerts, metrics, the run log)."""
+        self._listeners.append(listener)
+
+    async def apply(self, make: Callable[[TradingState], StateChange]) -> StateChange:
+        """Build the change from the current state, persist it, then publish it.
+
+        ``make`` raises TransitionRefused when the latch rules forbid the move.
+        """
+        async with self._lock:
+            change = make(self.state)
+            await self._db.call(state_store.save_change, change)
+            self.last = change
+            self.state = change.state
+        for listener in self._listeners:
+            listener(change)
+        return change

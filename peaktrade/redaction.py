@@ -1,0 +1,60 @@
+"""Secret redaction for everything that leaves the process as text.
+
+Two nets: values under secret-looking key names are dropped, and every registered secret value
+(and its URL-encoded form) is replaced wherever it appears, including inside exception texts.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+MASK = "***"
+SECRET_KEY_NAME = re.compile(
+    r"(secret|passw|token|api_?key|apikey|signature|webhook|authori[sz]ation|credential"
+    r"|routing_key|private_key|cookie|x-mbx-apikey)",
+    re.IGNORECASE,
+)
+_MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
+
+_lock = threading.Lock()
+_values: set[str] = set()
+_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret value so it is masked wherever it shows up later."""
+    global _pattern
+    if len(value) < _MIN_SECRET_LEN:
+        return
+    with _lock:
+        before = len(_values)
+        _values.update({value, quote(value, safe=""), quote(value, safe="/:")})
+        if len(_values) != before:
+            ordered = sorted(_values, key=len, reverse=True)  # longest first: no partial masks
+            _pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+
+def redact_text(text: str) -> str:
+    """Mask every registered secret value inside ``text``."""
+    pattern = _pattern
+    return pattern.sub(MASK, text) if pattern is not None else text
+
+
+def redact(value: Any) -> Any:
+    """Mask secrets in a nested structure of mappings, sequences and strings."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {
+            k: (MASK if isinstance(k, str) and SECRET_KEY_NAME.search(k) else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(redact(v) for v in value)
+    if isinstance(value, BaseException):
+        return redact_text(repr(value))
+    return value
