@@ -43,7 +43,9 @@ def check_config(
 ) -> None:
     """Validate a config without starting; print the effective values (exit 0 ok, 1 bad)."""
     from peaktrade.config import ConfigError, effective_toml, load_config
+    from peaktrade.credentials import register_environment_secrets
 
+    register_environment_secrets()
     try:
         loaded = load_config(file)
     except ConfigError as exc:
@@ -62,6 +64,15 @@ def check_config(
         typer.echo("# live: the confirmation (credential live-confirm) is checked at start")
     typer.echo("# effective values, profile included:")
     typer.echo(effective_toml(loaded.config))
+
+
+@app.command("config-reference")
+def config_reference() -> None:
+    """Print the config reference (Markdown) generated from the config structs."""
+    from peaktrade.config import Config
+    from peaktrade.config_docs import render_reference
+
+    typer.echo(render_reference(Config), nl=False)
 
 
 def main() -> None:

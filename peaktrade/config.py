@@ -20,6 +20,7 @@ import msgspec
 from peaktrade.alerts.config import AlertsConfig
 from peaktrade.core.risk_config import LiveRiskConfig
 from peaktrade.profiles import PROFILES, Profile
+from peaktrade.redaction import redact_text
 
 
 class Mode(enum.StrEnum):
@@ -181,6 +182,7 @@ class ConfigError(Exception):
     """A config that must not be used; ``problems`` holds one operator-readable line each."""
 
     def __init__(self, problems: list[str]) -> None:
+        problems = [redact_text(p) for p in problems]  # a value echoed back may be a secret
         super().__init__("\n".join(problems))
         self.problems = problems
 

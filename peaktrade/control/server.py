@@ -194,7 +194,7 @@ class ControlServer:
         self, stream: anyio.abc.SocketStream, peer: Peer, code: str, message: str
     ) -> None:
         log.warning("control_bad_frame", code=code, peer_pid=peer.pid, peer_uid=peer.uid)
-        await self._send_error(stream, code, message, "this connection is closed")
+        await self._send_error(stream, code, redact_text(message), "this connection is closed")
 
     async def _send_error(
         self, stream: anyio.abc.SocketStream, code: str, message: str, hint: str

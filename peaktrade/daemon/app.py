@@ -205,6 +205,7 @@ class Daemon:
 
 def run_daemon(config_path: str, state_dir: str | None, socket: str | None) -> int:
     """The ``peaktrade run`` entry point; returns the process exit code."""
+    os.umask(0o077)  # state, journal and lock files are for the daemon's user only
     register_environment_secrets()
     try:
         loaded = load_config(config_path)

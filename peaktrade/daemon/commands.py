@@ -29,7 +29,7 @@ from peaktrade.core import trading_state as ts
 from peaktrade.daemon import health
 from peaktrade.daemon.clock import now_ms
 from peaktrade.log import get_logger
-from peaktrade.redaction import redact
+from peaktrade.redaction import redact, redact_text
 from peaktrade.store import audit
 
 if TYPE_CHECKING:
@@ -96,9 +96,10 @@ class Commands:
         assert switch is not None
         actor = ts.Actor(source="ptctl", uid=peer.uid, pid=peer.pid)
         at = now_ms()
+        reason = redact_text(request.reason)  # a pasted secret must not reach disk or replies
         try:
             match request:
-                case Kill(reason=reason, cancel_open=cancel_open, flatten=flatten):
+                case Kill(cancel_open=cancel_open, flatten=flatten):
                     change = await switch.apply(
                         lambda s: ts.kill(
                             s,
@@ -109,11 +110,11 @@ class Commands:
                             flatten=flatten,
                         )
                     )
-                case Reduce(reason=reason):
+                case Reduce():
                     change = await switch.apply(
                         lambda s: ts.reduce(s, reason=reason, actor=actor, now_ms=at)
                     )
-                case Release(reason=reason):
+                case Release():
                     change = await switch.apply(
                         lambda s: ts.release(s, reason=reason, actor=actor, now_ms=at)
                     )

@@ -1,0 +1,42 @@
+# peaktrade — every set-up step lives here; README's two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+CONFIG ?= config/config.toml
+
+.PHONY: run test lint bench soak fuzz clean system-deps
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "peaktrade needs Python 3.11+")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+## run: start the daemon in the foreground (paper mode on the built-in simulator)
+run: $(STAMP)
+	$(BIN)/peaktrade run --config $(CONFIG)
+
+## test: the whole suite
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q
+
+## lint: ruff and mypy (strict on peaktrade/ and ctl/)
+lint: $(STAMP)
+	$(BIN)/ruff check peaktrade ctl tests bench
+	$(BIN)/ruff format --check peaktrade ctl tests bench
+	$(BIN)/mypy
+
+## bench: print every benchmark figure
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+## system-deps: Debian tools the tests use (systemd-analyze, ...), installed when missing
+system-deps:
+	@./deploy/system-deps.sh
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache

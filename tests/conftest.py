@@ -1,0 +1,35 @@
+"""Shared fixtures: real daemons in temporary directories, stopped after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import BASE_CONFIG, DaemonProcess
+
+
+@pytest.fixture
+def make_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
+    """Build daemons (not started) in their own directories; all are stopped at the end."""
+    made: list[DaemonProcess] = []
+
+    def factory(config_text: str = BASE_CONFIG, name: str = "d") -> DaemonProcess:
+        workdir = tmp_path / name
+        workdir.mkdir(exist_ok=True)
+        daemon = DaemonProcess(workdir, config_text)
+        made.append(daemon)
+        return daemon
+
+    yield factory
+    for daemon in made:
+        if daemon.proc is not None and daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+
+
+@pytest.fixture
+def daemon(make_daemon: Callable[..., DaemonProcess]) -> DaemonProcess:
+    """A running paper/sim daemon."""
+    return make_daemon().start()
