@@ -7,8 +7,13 @@ import time
 from peaktrade.control.protocol import (
     AnyResult,
     AuditResult,
+    CancelResultView,
     CheckLevel,
     HealthResult,
+    OrderDecision,
+    OrderResult,
+    OrdersResult,
+    OrderView,
     Reply,
     StateResult,
     StatusResult,
@@ -56,6 +61,8 @@ def _result(result: AnyResult) -> list[str]:
             out += [
                 f"  account:     {s.account}",
                 f"  market data: {s.market_data}",
+                f"  orders:      {s.open_orders} open, {s.orders_in_doubt} in doubt"
+                + ("" if s.reconciled else " (NOT reconciled: orders blocked)"),
                 f"  daemon:      pid {s.pid}, version {s.version},"
                 f" up since {when(s.started_at_ms)}",
             ]
@@ -68,6 +75,18 @@ def _result(result: AnyResult) -> list[str]:
                 f"  reason: {t.reason}",
                 f"  by:     {_who(t)}",
             ]
+        case OrderResult(submitted=submitted, decisions=decisions):
+            return [line for d in decisions for line in _decision(d, submitted)]
+        case OrdersResult(orders=orders):
+            if not orders:
+                return ["orders: none"]
+            return [_order_line(o) for o in orders]
+        case CancelResultView() as c:
+            tail = f" ({c.code})" if c.code else ""
+            lines = [f"cancel {c.client_order_id}: {c.outcome}{tail}"]
+            if c.order is not None:
+                lines.append("  " + _order_line(c.order))
+            return lines
         case AuditResult(entries=entries):
             if not entries:
                 return ["audit log: empty"]
@@ -76,6 +95,34 @@ def _result(result: AnyResult) -> list[str]:
                 f"{e.detail}"
                 for e in entries
             ]
+
+
+def _decision(d: OrderDecision, submitted: bool) -> list[str]:
+    verdict = "allowed" if d.allowed else "REFUSED"
+    head = f"{d.side} {d.qty:g} {d.symbol}: {verdict}" + (
+        " (reduces exposure)" if d.reduces else ""
+    )
+    out = [head]
+    for c in d.checks:
+        mark = "ok  " if c.passed and not c.warning else ("WARN" if c.passed else "FAIL")
+        detail = f"  {c.detail}" if c.detail else ""
+        code = f" [{c.code}]" if c.code else ""
+        out.append(f"  [{mark}] {c.rule}{code}{detail}")
+    if submitted:
+        out.append(f"  outcome: {d.outcome}" + (f" ({d.code})" if d.code else ""))
+        if d.order is not None:
+            out.append("  " + _order_line(d.order))
+    return out
+
+
+def _order_line(o: OrderView) -> str:
+    price = f" @ {o.price:g}" if o.price is not None else ""
+    fill = f" filled {o.filled_qty:g}" + (f" @ {o.avg_fill_price:g}" if o.avg_fill_price else "")
+    reason = f" ({o.reason})" if o.reason else ""
+    return (
+        f"{o.client_order_id}  {o.state:<16} {o.side} {o.qty:g} {o.symbol} {o.type}{price}"
+        f"{fill}{reason}"
+    )
 
 
 def _who(t: Transition) -> str:

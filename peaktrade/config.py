@@ -19,8 +19,11 @@ import msgspec
 
 from peaktrade.alerts.config import AlertsConfig
 from peaktrade.core.risk_config import LiveRiskConfig
+from peaktrade.execution.config import ExecutionConfig
 from peaktrade.profiles import PROFILES, Profile
 from peaktrade.redaction import redact_text
+from peaktrade.venues.config import AccountSyncConfig, MarketDataConfig, PaperConfig
+from peaktrade.venues.sim.settings import SimSettings
 
 
 class Mode(enum.StrEnum):
@@ -85,6 +88,14 @@ class ExchangeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     """Markets to stream and trade (ccxt unified symbols)."""
     quote_currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,12}$")] = "USDT"
     """Currency in which equity, PnL and notional limits are counted."""
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    """Per-request timeout; a create that times out is UNKNOWN and resolved by lookup."""
+    sim_url: (
+        Annotated[str, msgspec.Meta(pattern=r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+$")]
+        | None
+    ) = None
+    """Network sim only: use this running simulator (``peaktrade sim-exchange``) instead of
+    embedding one; loopback only."""
 
 
 class PeerAllowList(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -153,6 +164,10 @@ class DaemonConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     """Graceful stop budget before in-flight work is abandoned (systemd allows 10 s)."""
     loop_lag_unhealthy_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 2.0
     """Event-loop lag above which the daemon counts as unhealthy and stops watchdog pings."""
+    ready_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 45.0
+    """READY=1 waits this long for start-up reconciliation; after it the daemon reports ready
+    with orders blocked until reconciliation succeeds (so systemd does not kill it while the
+    exchange is down, and the kill switch stays reachable)."""
 
 
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -176,6 +191,16 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Risk limits."""
     live_alerts: AlertsConfig = AlertsConfig()
     """Alerts."""
+    execution: ExecutionConfig = ExecutionConfig()
+    """Order path: unknown outcomes, reconciliation."""
+    market_data: MarketDataConfig = MarketDataConfig()
+    """Quote streams."""
+    account_sync: AccountSyncConfig = AccountSyncConfig()
+    """Private stream and REST polling."""
+    paper: PaperConfig = PaperConfig()
+    """Paper broker."""
+    sim: SimSettings = SimSettings()
+    """Built-in exchange simulator (network sim)."""
 
 
 class ConfigError(Exception):
@@ -242,6 +267,13 @@ def semantic_problems(config: Config) -> list[str]:
         problems.append(f'live.armed: only meaningful with mode "live", not {run.mode.value!r}')
     if len(set(config.exchange.symbols)) != len(config.exchange.symbols):
         problems.append("exchange.symbols: each symbol may appear once")
+    if config.exchange.sim_url and run.network is not Network.SIM:
+        problems.append('exchange.sim_url: only for network "sim"')
+    if run.network is Network.SIM:
+        listed = {f"{s.base}/{s.quote}" for s in config.sim.symbols}
+        missing = [s for s in config.exchange.symbols if s not in listed]
+        if missing and not config.exchange.sim_url:
+            problems.append(f"exchange.symbols: the simulator does not list {', '.join(missing)}")
     return problems
 
 

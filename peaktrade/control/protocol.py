@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 
@@ -72,7 +72,63 @@ class AuditQuery(Request, frozen=True, tag="audit"):
     limit: Limit = 50
 
 
-AnyRequest = Health | Status | Kill | Reduce | Release | AuditQuery
+Side = Literal["buy", "sell"]
+OrderKind = Literal["market", "limit", "stop_loss_limit", "take_profit_limit"]
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+
+
+class OrderSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A manual order as an operator types it."""
+
+    symbol: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,12}/[A-Z0-9]{2,12}$")]
+    side: Side
+    qty: Positive
+    type: OrderKind = "market"
+    price: Positive | None = None
+    stop_price: Positive | None = None
+    tif: Literal["GTC", "IOC", "FOK"] = "GTC"
+    post_only: bool = False
+
+
+class OrderPreview(Request, frozen=True, tag="order_preview"):
+    """Every check a manual order would go through, with no side effect at all."""
+
+    order: OrderSpec
+
+
+class OrderSubmit(Request, frozen=True, tag="order_submit"):
+    """A manual order through the same gate as the strategy's; refused when HALTED."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.TRADE
+    order: OrderSpec
+
+
+class OrderCancel(Request, frozen=True, tag="order_cancel"):
+    """Cancel one order by its client order id."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.TRADE
+    client_order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class OrdersQuery(Request, frozen=True, tag="orders"):
+    """Open orders (and those in doubt), or the most recent ones."""
+
+    open_only: bool = True
+    limit: Limit = 100
+
+
+AnyRequest = (
+    Health
+    | Status
+    | Kill
+    | Reduce
+    | Release
+    | AuditQuery
+    | OrderPreview
+    | OrderSubmit
+    | OrderCancel
+    | OrdersQuery
+)
 
 
 # --- replies -------------------------------------------------------------------------------
@@ -121,7 +177,10 @@ class StatusResult(msgspec.Struct, frozen=True, tag="status"):
     started_at_ms: int
     version: str
     account: str
-    market_data: str  # one line on what feeds the daemon, e.g. "none (no venue configured)"
+    market_data: str  # one line per symbol: quote age, STALE when no orders may go
+    open_orders: int = 0
+    orders_in_doubt: int = 0
+    reconciled: bool = False
 
 
 class StateResult(msgspec.Struct, frozen=True, tag="state"):
@@ -145,7 +204,74 @@ class AuditResult(msgspec.Struct, frozen=True, tag="audit"):
     entries: list[AuditRecord]
 
 
-AnyResult = HealthResult | StatusResult | StateResult | AuditResult
+class CheckView(msgspec.Struct, frozen=True):
+    """One rule an order went through."""
+
+    rule: str
+    passed: bool
+    code: str = ""
+    detail: str = ""
+    warning: bool = False
+
+
+class OrderView(msgspec.Struct, frozen=True):
+    client_order_id: str
+    symbol: str
+    side: str
+    type: str
+    qty: float
+    price: float | None
+    stop_price: float | None
+    state: str
+    filled_qty: float
+    avg_fill_price: float | None
+    reason: str
+    source: str
+    created_ms: int
+    updated_ms: int
+    exchange_order_id: str | None = None
+
+
+class OrderDecision(msgspec.Struct, frozen=True):
+    """One order's verdict: allowed or not, every check, and (after submit) what became of it."""
+
+    symbol: str
+    side: str
+    qty: float
+    allowed: bool
+    reduces: bool
+    checks: list[CheckView]
+    outcome: str = ""  # submit only: accepted / rejected / retryable / unknown / refused
+    code: str = ""
+    message: str = ""
+    order: OrderView | None = None
+
+
+class OrderResult(msgspec.Struct, frozen=True, tag="order"):
+    submitted: bool
+    decisions: list[OrderDecision]
+
+
+class OrdersResult(msgspec.Struct, frozen=True, tag="orders"):
+    orders: list[OrderView]
+
+
+class CancelResultView(msgspec.Struct, frozen=True, tag="cancel"):
+    client_order_id: str
+    outcome: str
+    code: str = ""
+    order: OrderView | None = None
+
+
+AnyResult = (
+    HealthResult
+    | StatusResult
+    | StateResult
+    | AuditResult
+    | OrderResult
+    | OrdersResult
+    | CancelResultView
+)
 
 
 class ErrorInfo(msgspec.Struct, frozen=True):

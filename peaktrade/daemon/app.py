@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import anyio.to_thread
 
 from peaktrade import __version__
@@ -29,6 +30,7 @@ from peaktrade.control.socket_file import (
     release_lock,
     remove_socket,
 )
+from peaktrade.core.events import DaemonEvent
 from peaktrade.credentials import register_environment_secrets
 from peaktrade.daemon import paths
 from peaktrade.daemon.arming import LiveRefused, check_live_arming
@@ -37,6 +39,9 @@ from peaktrade.daemon.commands import Commands
 from peaktrade.daemon.looplag import LoopLag
 from peaktrade.daemon.sdnotify import Notifier
 from peaktrade.daemon.trading import TradingSwitch
+from peaktrade.daemon.venue_stack import VenueStack
+from peaktrade.execution.kill_actions import cancel_open as cancel_open_orders
+from peaktrade.execution.kill_actions import flatten as flatten_positions
 from peaktrade.log import configure_logging, get_logger, set_run_context
 from peaktrade.store.db import Database, db_path
 
@@ -48,7 +53,8 @@ EXIT_FORCED = 1
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from looping
 
 # Sections whose change needs a restart: they decide what and where we trade.
-RESTART_ONLY = ("run", "live", "exchange", "daemon")
+RESTART_ONLY = ("run", "live", "exchange", "daemon", "sim", "paper", "market_data")
+_LOG_LEVELS = {"INFO": "info", "WARNING": "warning", "CRITICAL": "error"}
 
 
 class Daemon:
@@ -65,10 +71,12 @@ class Daemon:
         self.looplag = LoopLag()
         self.stopping = False
         self.drainers: list[Callable[[], Awaitable[None]]] = []
-        self.market_data = "none (the venue layer is not configured in this build)"
+        self.event_listeners: list[Callable[[DaemonEvent], None]] = []
         self.db: Database | None = None
         self.switch: TradingSwitch | None = None
         self.server: ControlServer | None = None
+        self.stack: VenueStack | None = None
+        self.task_group: anyio.abc.TaskGroup | None = None
 
     @property
     def config(self) -> Config:
@@ -107,6 +115,32 @@ class Daemon:
                 self.db.close()
             self.notifier.close()
 
+    def emit(self, event: DaemonEvent) -> None:
+        """Where every part's events go: the log now; alerts and the run log subscribe."""
+        level = _LOG_LEVELS.get(event.level, "info")
+        getattr(log, level)(
+            event.code,
+            message=event.message,
+            resolved=event.resolved,
+            **{f"ctx_{k}": v for k, v in event.context.items()},
+        )
+        for listener in self.event_listeners:
+            listener(event)
+
+    def after_kill(self, *, cancel_open: bool, flatten: bool) -> None:
+        """Cancel and flatten after the kill is durable and acknowledged, not before."""
+        if self.task_group is None or self.stack is None or self.stack.path is None:
+            return
+        path = self.stack.path
+
+        async def follow_up() -> None:
+            if cancel_open:
+                await cancel_open_orders(path)
+            if flatten:
+                await flatten_positions(path)
+
+        self.task_group.start_soon(follow_up)
+
     async def _serve(self, sock: object) -> int:
         assert self.db is not None and self.switch is not None
         control = self.config.control
@@ -120,11 +154,23 @@ class Daemon:
             max_connections=control.max_connections,
             on_refused=commands.audit_refusal,
         )
+        self.stack = VenueStack(
+            config=self.config,
+            db=self.db,
+            switch=self.switch,
+            events=self.emit,
+            now_ms=now_ms,
+            account_label=self.config.run.account_label,
+        )
         async with anyio.create_task_group() as tg:
+            self.task_group = tg
             tg.start_soon(self._signals, tg.cancel_scope)
             tg.start_soon(self.looplag.run)
             await tg.start(self.server.serve, sock)
             tg.start_soon(self.notifier.watchdog, self.healthy)
+            await tg.start(self.stack.run)
+            assert self.stack.path is not None
+            self.drainers.append(self.stack.path.drain)
             state = self.switch.state
             log.info(
                 "daemon_started",
@@ -137,7 +183,10 @@ class Daemon:
                 config=self.loaded.path,
                 config_digest=self.loaded.digest,
             )
-            log.warning("no_market_data", detail=self.market_data)
+            with anyio.move_on_after(self.config.daemon.ready_timeout_s):
+                await self.stack.ready.wait()
+            if not self.stack.ready.is_set():
+                log.error("not_reconciled_at_ready", detail=self.stack.reconcile_error)
             self.notifier.ready(self.status_line())
         log.info("daemon_stopped", run_id=self.run_id)
         return EXIT_OK
@@ -145,7 +194,10 @@ class Daemon:
     def status_line(self) -> str:
         mode, network = self.identity()
         state = self.switch.state.value if self.switch else "?"
-        return f"{mode}@{network} {state}"
+        line = f"{mode}@{network} {state}"
+        if self.stack is not None and not self.stack.reconciled:
+            line += " (not reconciled: orders blocked)"
+        return line
 
     async def _signals(self, scope: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as received:

@@ -16,6 +16,10 @@ from peaktrade.control.protocol import (
     AuditResult,
     Health,
     Kill,
+    OrderCancel,
+    OrderPreview,
+    OrdersQuery,
+    OrderSubmit,
     Reduce,
     Release,
     StateResult,
@@ -26,11 +30,12 @@ from peaktrade.control.protocol import (
 )
 from peaktrade.control.server import CommandError
 from peaktrade.core import trading_state as ts
-from peaktrade.daemon import health
+from peaktrade.daemon import health, orders_view
+from peaktrade.execution.engine import OrderPath
 from peaktrade.daemon.clock import now_ms
 from peaktrade.log import get_logger
 from peaktrade.redaction import redact, redact_text
-from peaktrade.store import audit
+from peaktrade.store import audit, journal
 
 if TYPE_CHECKING:
     from peaktrade.daemon.app import Daemon
@@ -49,15 +54,26 @@ class Commands:
             case Health():
                 return health.collect(self.daemon)
             case Status():
-                return self._status()
+                return await self._status()
             case AuditQuery(limit=limit):
                 return await self._audit_query(limit)
-            case Kill() | Reduce() | Release():
+            case Kill() | Reduce() | Release() | OrderSubmit() | OrderCancel():
                 return await self._audited(request, peer)
+            case OrderPreview(order=spec):
+                return orders_view.preview(self._path(), spec)
+            case OrdersQuery(open_only=open_only, limit=limit):
+                return await orders_view.query(self._path(), open_only=open_only, limit=limit)
         raise CommandError("request.unsupported", f"{command_name(request)} is not handled")
 
-    def _status(self) -> StatusResult:
+    def _path(self) -> OrderPath:
+        stack = self.daemon.stack
+        if stack is None or stack.path is None:
+            raise CommandError("daemon.starting", "the order path is not up yet", "retry shortly")
+        return stack.path
+
+    async def _status(self) -> StatusResult:
         d = self.daemon
+        live = await d.db.call(journal.count_live) if d.db is not None else 0
         assert d.switch is not None
         last = d.switch.last
         return StatusResult(
@@ -69,7 +85,10 @@ class Commands:
             started_at_ms=d.started_at_ms,
             version=__version__,
             account=d.config.run.account_label,
-            market_data=d.market_data,
+            market_data=health.market_data_line(d),
+            open_orders=live,
+            orders_in_doubt=len(d.stack.path.unknown) if d.stack and d.stack.path else 0,
+            reconciled=bool(d.stack and d.stack.reconciled),
         )
 
     async def _audit_query(self, limit: int) -> AuditResult:
@@ -77,11 +96,23 @@ class Commands:
         entries = await self.daemon.db.call(audit.recent, limit)
         return AuditResult(entries=[AuditRecord(**msgspec.structs.asdict(e)) for e in entries])
 
-    async def _audited(self, request: Kill | Reduce | Release, peer: Peer) -> AnyResult:
+    async def _audited(
+        self, request: Kill | Reduce | Release | OrderSubmit | OrderCancel, peer: Peer
+    ) -> AnyResult:
         """Mutating commands: perform, then record who asked and what came of it."""
         outcome = "ok"
         try:
-            return await self._transition(request, peer)
+            match request:
+                case OrderSubmit(order=spec):
+                    result = await orders_view.submit(self._path(), spec)
+                    outcome = "ok" if result.decisions[0].allowed else "refused:risk"
+                    return result
+                case OrderCancel(client_order_id=cid):
+                    cancelled = await orders_view.cancel(self._path(), cid)
+                    outcome = f"{cancelled.outcome}:{cancelled.code}".rstrip(":")
+                    return cancelled
+                case Kill() | Reduce() | Release():
+                    return await self._transition(request, peer)
         except CommandError as exc:
             outcome = f"refused:{exc.code}"
             raise
@@ -131,6 +162,8 @@ class Commands:
             flatten=change.flatten,
         )
         self.daemon.notifier.status(self.daemon.status_line())
+        if isinstance(request, Kill) and (request.cancel_open or request.flatten):
+            self.daemon.after_kill(cancel_open=request.cancel_open, flatten=request.flatten)
         return StateResult(transition=transition(change))
 
     async def audit_refusal(self, request: AnyRequest, peer: Peer, code: str) -> None:

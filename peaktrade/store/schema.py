@@ -12,6 +12,11 @@ import sqlite3
 MODULES: tuple[str, ...] = (
     "peaktrade.store.trading_state",
     "peaktrade.store.audit",
+    "peaktrade.store.journal",
+    "peaktrade.store.alerts",
+    "peaktrade.store.violations",
+    "peaktrade.store.portfolio_history",
+    "peaktrade.store.trading_day",
 )
 
 

@@ -1,0 +1,213 @@
+"""Wiring of everything below the control socket that talks to an exchange.
+
+Built from config for one mode and network: the embedded simulator (network sim), one ccxt.pro
+exchange shared by market data, account sync and execution, the executor the mode calls for,
+and the order path. Start-up reconciles before the daemon says READY; until then, and whenever
+reconciliation has not succeeded, the order path refuses new orders.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from peaktrade.config import Config, Mode, Network
+from peaktrade.core.backoff import backoff_delay
+from peaktrade.core.events import EventSink
+from peaktrade.credentials import read_credential
+from peaktrade.daemon.trading import TradingSwitch
+from peaktrade.execution.account_sync import AccountSync, UpdateChannel
+from peaktrade.execution.engine import OrderPath, RiskGate
+from peaktrade.execution.reconcile import ReconcileReport, reconcile
+from peaktrade.execution.resolver import Resolver
+from peaktrade.log import get_logger
+from peaktrade.store import journal
+from peaktrade.store.db import Database
+from peaktrade.venues.ccxt_venue import CcxtVenue
+from peaktrade.venues.executor import Executor, VenueUpdate
+from peaktrade.venues.paper import PaperBroker
+from peaktrade.venues.quotes import QuoteBook
+from peaktrade.venues.shadow import ShadowExecutor
+from peaktrade.venues.sim import SimHandle, ccxt_config, serve_sim
+from peaktrade.venues.streams import MarketData, PrivateStream
+
+log = get_logger("peaktrade.venue_stack")
+
+
+def build_exchange(config: Config, sim_urls: tuple[str, str] | None) -> Any:
+    """The ccxt.pro exchange for this network, with credentials from outside the config."""
+    import ccxt.pro as ccxtpro
+
+    network = config.run.network
+    klass = getattr(ccxtpro, config.exchange.id)
+    options: dict[str, Any] = {
+        "enableRateLimit": True,
+        "timeout": int(config.exchange.timeout_s * 1000),
+        "options": {"fetchCurrencies": False, "fetchMarkets": {"types": ["spot"]}},
+    }
+    if network is Network.SIM:
+        assert sim_urls is not None
+        sim = config.sim
+        options.update(ccxt_config(sim_urls[0], sim_urls[1], sim.api_key, sim.api_secret))
+    else:
+        key = read_credential(f"{network.value}-api-key")
+        secret = read_credential(f"{network.value}-api-secret")
+        if key is not None and secret is not None:
+            options["apiKey"], options["secret"] = key.reveal(), secret.reveal()
+    exchange = klass(options)
+    if network is Network.TESTNET:
+        exchange.set_sandbox_mode(True)
+    return exchange
+
+
+class VenueStack:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        db: Database,
+        switch: TradingSwitch,
+        events: EventSink,
+        now_ms: Callable[[], int],
+        account_label: str,
+        risk: RiskGate | None = None,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.switch = switch
+        self.events = events
+        self.now_ms = now_ms
+        self.account_label = account_label
+        self.risk = risk
+        symbols = list(config.exchange.symbols)
+        self.symbols = symbols
+        self.quotes = QuoteBook(symbols, config.market_data.stale_after_s)
+        self.sim: SimHandle | None = None
+        self.venue: CcxtVenue | None = None
+        self.path: OrderPath | None = None
+        self.sync: AccountSync | None = None
+        self.market_data: MarketData | None = None
+        self.private: PrivateStream | None = None
+        self.resolver: Resolver | None = None
+        self.markets_loaded = False
+        self.reconciled = False
+        self.last_reconcile: ReconcileReport | None = None
+        self.reconcile_error = ""
+        self.ready = anyio.Event()
+
+    @property
+    def mode(self) -> Mode:
+        return self.config.run.mode
+
+    def _executor(self, venue: CcxtVenue, publish: Callable[[VenueUpdate], None]) -> Executor:
+        if self.mode is Mode.SHADOW:
+            return ShadowExecutor(self.now_ms)
+        if self.mode is Mode.PAPER:
+            return PaperBroker(self.quotes, self.config.paper, publish, self.now_ms)
+        return venue
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        async with anyio.create_task_group() as tg:
+            sim_urls: tuple[str, str] | None = None
+            if self.config.run.network is Network.SIM:
+                if self.config.exchange.sim_url:
+                    base = self.config.exchange.sim_url
+                    sim_urls = (base, base.replace("http://", "ws://") + "/ws")
+                else:
+                    self.sim = await tg.start(serve_sim, self.config.sim)
+                    sim_urls = (self.sim.rest_url, self.sim.ws_url)
+            exchange = build_exchange(self.config, sim_urls)
+            venue = CcxtVenue(exchange, self.events, self.now_ms)
+            self.venue = venue
+            ns = await self.db.call(journal.journal_namespace, self.account_label)
+            channel = UpdateChannel()
+            executor = self._executor(venue, channel.publish)
+            path = OrderPath(
+                db=self.db,
+                ns=ns,
+                executor=executor,
+                switch=self.switch,
+                quotes=self.quotes,
+                events=self.events,
+                config=self.config.execution,
+                now_ms=self.now_ms,
+                quote_currency=self.config.exchange.quote_currency,
+                risk=self.risk,
+            )
+            path.reconciled = False  # no orders until the journal and the exchange agree
+            self.path = path
+            await path.load()
+            self.market_data = MarketData(
+                venue, self.quotes, self.config.market_data, self.events, self.now_ms
+            )
+            self.private = (
+                PrivateStream(venue, self.config.account_sync, channel.publish, self.symbols)
+                if executor is venue
+                else None
+            )
+            self.sync = AccountSync(
+                path,
+                channel,
+                self.config.account_sync,
+                self.symbols,
+                self.config.execution.fill_lookback_s,
+                self.private.health if self.private else None,
+            )
+            self.resolver = Resolver(path)
+            task_status.started()
+            try:
+                await self._connect(venue)
+                if isinstance(executor, PaperBroker):
+                    executor.restore(
+                        await self.db.call(journal.all_fills),
+                        await self.db.call(journal.live_orders),
+                    )
+                tg.start_soon(self.market_data.run)
+                tg.start_soon(self.sync.run)
+                if self.private is not None:
+                    tg.start_soon(self.private.run)
+                await self._reconcile_until_done()
+                tg.start_soon(self.resolver.run)
+                self.ready.set()
+                await anyio.sleep_forever()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await venue.close()
+
+    async def _connect(self, venue: CcxtVenue) -> None:
+        """Markets first; an unreachable exchange is retried, the daemon keeps serving."""
+        rng = random.Random()
+        attempt = 0
+        while True:
+            try:
+                await venue.call("load_markets")
+                self.markets_loaded = True
+                return
+            except Exception as exc:
+                self.reconcile_error = f"exchange unreachable: {type(exc).__name__}"
+                log.warning("exchange_unreachable", error=type(exc).__name__, attempt=attempt)
+                await anyio.sleep(backoff_delay(attempt, rng.random(), cap_s=30.0))
+                attempt += 1
+
+    async def _reconcile_until_done(self) -> None:
+        assert self.path is not None and self.resolver is not None
+        rng = random.Random()
+        attempt = 0
+        while True:
+            try:
+                self.last_reconcile = await reconcile(self.path, self.resolver, self.symbols)
+                self.reconciled = True
+                self.path.reconciled = True
+                self.reconcile_error = ""
+                return
+            except Exception as exc:
+                self.reconcile_error = f"reconciliation failed: {type(exc).__name__}: {exc}"[:300]
+                log.warning("reconcile_failed", error=self.reconcile_error, attempt=attempt)
+                await anyio.sleep(backoff_delay(attempt, rng.random(), cap_s=30.0))
+                attempt += 1

@@ -1,0 +1,1 @@
+"""Execution: the one order path from intent to venue, and what keeps the journal true."""

@@ -1,0 +1,124 @@
+"""Start-up reconciliation: the journal and the exchange must agree before READY=1.
+
+1. Orders in doubt (pending before a crash, unknown) are looked up by client order id.
+2. The exchange's open orders are compared with the journal's; orders we did not place are
+   adopted, cancelled or left alone, as configured.
+3. Journal orders the exchange no longer lists as open are looked up for their final state.
+4. Fills since the last known one are fetched; missing ones are applied.
+What cannot be explained raises a critical event and sets REDUCING.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from peaktrade.core import trading_state as ts
+from peaktrade.core.events import DaemonEvent
+from peaktrade.core.ids import is_ours
+from peaktrade.core.orders import OrderState
+from peaktrade.core.trading_state import TradingState
+from peaktrade.execution.config import UnknownOrderPolicy
+from peaktrade.execution.engine import OrderPath
+from peaktrade.execution.resolver import Resolver
+from peaktrade.log import get_logger
+from peaktrade.store import journal
+from peaktrade.venues.executor import VenueUpdate
+
+log = get_logger("peaktrade.reconcile")
+
+
+class ReconcileReport(msgspec.Struct, frozen=True):
+    doubtful_before: int
+    doubtful_after: int
+    foreign_open: int
+    foreign_action: str
+    closed_while_away: int
+    fills_applied: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.doubtful_after == 0
+
+
+async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> ReconcileReport:
+    config = path.config
+    problems: list[str] = []
+    doubtful = await path.db.call(journal.orders_in, [OrderState.PENDING, OrderState.UNKNOWN])
+    remaining = await resolver.resolve_once()
+
+    exchange_open = await path.executor.open_orders(symbols)
+    ours = {r.client_order_id: r for r in exchange_open if is_ours(r.client_order_id, path.ns)}
+    foreign = [r for r in exchange_open if not is_ours(r.client_order_id, path.ns)]
+    for cid, report in ours.items():
+        if await path.db.call(journal.get_order, cid) is None:
+            problems.append(f"exchange order {cid} carries our namespace but is not journaled")
+            continue
+        await path.apply_update(VenueUpdate(report=report), kind="reconcile")
+    for other in foreign:
+        policy = config.unknown_exchange_orders
+        if policy is UnknownOrderPolicy.CANCEL and not await path.executor.cancel_foreign(other):
+            problems.append(f"could not cancel foreign order {other.exchange_order_id}")
+        elif policy is UnknownOrderPolicy.ADOPT:
+            await path.db.call(
+                journal.adopt, other, executor=path.executor.name, now_ms=path.now_ms()
+            )
+        log.warning(
+            "foreign_open_order",
+            symbol=other.symbol,
+            client_order_id=other.client_order_id,
+            action=config.unknown_exchange_orders.value,
+        )
+
+    closed = 0
+    for order in await path.db.call(
+        journal.orders_in, [OrderState.OPEN, OrderState.PARTIALLY_FILLED]
+    ):
+        if order.client_order_id in ours:
+            continue
+        result = await path.executor.lookup(order)
+        if result.found and result.report is not None:
+            await path.apply_update(VenueUpdate(report=result.report), kind="reconcile")
+            closed += 1
+        else:
+            problems.append(f"journal order {order.client_order_id} open, exchange has none")
+
+    since = await path.db.call(journal.fill_cursor_ms, path.now_ms()) - int(
+        config.fill_lookback_s * 1000
+    )
+    applied = 0
+    for vf in await path.executor.fills_since(symbols, since):
+        applied += await path.apply_fill(vf)
+
+    for problem in await path.db.call(journal.integrity_problems):
+        problems.append(problem)
+
+    outcome = ReconcileReport(
+        doubtful_before=len(doubtful),
+        doubtful_after=remaining,
+        foreign_open=len(foreign),
+        foreign_action=config.unknown_exchange_orders.value,
+        closed_while_away=closed,
+        fills_applied=applied,
+        problems=problems,
+    )
+    log.info("reconciled", **msgspec.structs.asdict(outcome))
+    if problems:
+        path.events(
+            DaemonEvent(
+                code="reconcile.mismatch",
+                level="CRITICAL",
+                message="reconciliation found what it cannot explain: " + "; ".join(problems[:5]),
+                ts_ms=path.now_ms(),
+                context={"problems": len(problems)},
+                dedupe_key="reconcile.mismatch",
+            )
+        )
+        if path.switch.state is TradingState.ACTIVE:
+            actor = ts.Actor(source="reconcile")
+            await path.switch.apply(
+                lambda s: ts.reduce(
+                    s, reason="reconciliation mismatch", actor=actor, now_ms=path.now_ms()
+                )
+            )
+    return outcome

@@ -1,0 +1,127 @@
+"""Resolving orders in doubt: look them up by client order id, never send them again.
+
+- found: the journal takes the exchange's word;
+- "no such order" for longer than the grace period: it was never placed -> expired
+  (reconciliation re-opens it if it ever appears);
+- still unknown after the bound (the exchange keeps failing): a critical event, trading
+  moves to REDUCING, and lookups go on.
+"""
+
+from __future__ import annotations
+
+import anyio
+
+from peaktrade.core import trading_state as ts
+from peaktrade.core.events import DaemonEvent
+from peaktrade.core.orders import JournalOrder, OrderState
+from peaktrade.core.trading_state import TradingState
+from peaktrade.execution.engine import OrderPath
+from peaktrade.log import get_logger
+from peaktrade.store import journal
+from peaktrade.venues.executor import VenueUpdate
+
+log = get_logger("peaktrade.resolver")
+
+
+class Resolver:
+    def __init__(self, path: OrderPath) -> None:
+        self.path = path
+        self.escalated: set[str] = set()
+        self.first_seen_ms: dict[str, int] = {}
+
+    async def run(self) -> None:
+        while True:
+            await self.resolve_once()
+            await anyio.sleep(self.path.config.resolve_interval_s)
+
+    async def resolve_once(self) -> int:
+        """One pass over the doubtful orders; returns how many are still in doubt."""
+        path = self.path
+        doubtful = await path.db.call(journal.orders_in, [OrderState.UNKNOWN, OrderState.PENDING])
+        now = path.now_ms()
+        remaining = 0
+        for order in doubtful:
+            if order.client_order_id in path.sending:
+                continue  # its own send is still under way
+            if order.state is OrderState.PENDING and order.client_order_id not in path.unknown:
+                # journaled and maybe sent before a crash: in doubt until looked up
+                path.unknown[order.client_order_id] = order.intent.symbol
+            if await self._resolve(order, now):
+                continue
+            remaining += 1
+            await self._maybe_escalate(order, now)
+        return remaining
+
+    async def _resolve(self, order: JournalOrder, now: int) -> bool:
+        path = self.path
+        cid = order.client_order_id
+        since = self.first_seen_ms.setdefault(cid, order.updated_ms)
+        result = await path.executor.lookup(order)
+        if result.found and result.report is not None:
+            await path.apply_update(VenueUpdate(report=result.report), kind="lookup")
+            current = await path.db.call(journal.get_order, cid)
+            if current is not None and current.state not in (
+                OrderState.UNKNOWN,
+                OrderState.PENDING,
+            ):
+                self._settled(current)
+                log.info("order_resolved", cid=cid, state=current.state.value)
+                return True
+            return False
+        if result.not_found and now - since >= path.config.not_found_grace_s * 1000:
+            current = await path.db.call(
+                journal.update_order,
+                cid,
+                OrderState.EXPIRED,
+                now_ms=now,
+                kind="resolved_not_found",
+                reason="lookup.not_found",
+            )
+            self._settled(current)
+            log.info("order_never_placed", cid=cid)
+            return True
+        return False
+
+    def _settled(self, order: JournalOrder) -> None:
+        self.path.settle_doubt(order)
+        self.first_seen_ms.pop(order.client_order_id, None)
+        if order.client_order_id in self.escalated:
+            self.escalated.discard(order.client_order_id)
+            self.path.events(
+                DaemonEvent(
+                    code="order.unresolved",
+                    level="CRITICAL",
+                    message=f"order {order.client_order_id} resolved: {order.state.value}",
+                    ts_ms=self.path.now_ms(),
+                    context={"client_order_id": order.client_order_id},
+                    dedupe_key=f"order.unresolved:{order.client_order_id}",
+                    resolved=True,
+                )
+            )
+
+    async def _maybe_escalate(self, order: JournalOrder, now: int) -> None:
+        path = self.path
+        cid = order.client_order_id
+        since = self.first_seen_ms.get(cid, order.updated_ms)
+        if cid in self.escalated or now - since < path.config.resolve_bound_s * 1000:
+            return
+        self.escalated.add(cid)
+        log.error("order_unresolved", cid=cid, symbol=order.intent.symbol)
+        path.events(
+            DaemonEvent(
+                code="order.unresolved",
+                level="CRITICAL",
+                message=f"order {cid} still unknown after {path.config.resolve_bound_s:g} s;"
+                " trading moves to REDUCING",
+                ts_ms=now,
+                context={"client_order_id": cid, "symbol": order.intent.symbol},
+                dedupe_key=f"order.unresolved:{cid}",
+            )
+        )
+        if path.switch.state is TradingState.ACTIVE:
+            actor = ts.Actor(source="resolver")
+            await path.switch.apply(
+                lambda s: ts.reduce(
+                    s, reason=f"order {cid} unresolved", actor=actor, now_ms=path.now_ms()
+                )
+            )

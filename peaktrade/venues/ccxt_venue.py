@@ -1,0 +1,300 @@
+"""The exchange executor: real orders through ccxt, with the guards a live venue needs.
+
+- every create carries our deterministic client order id;
+- errors are classified (rejected / retryable / unknown), never retried blindly;
+- a 429 or 418 puts the venue into a backed-off state for Retry-After: calls made during it
+  fail fast as retryable without touching the network, so there is no retry storm;
+- -1021 (timestamp outside recvWindow) resyncs the clock offset once and retries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import ccxt.async_support as ccxt_errors
+
+from peaktrade.core.events import DaemonEvent, EventSink
+from peaktrade.core.model import Fill, OrderIntent, OrderType, Side
+from peaktrade.core.orders import ExchangeOrderReport, JournalOrder, OrderState, Outcome
+from peaktrade.log import get_logger
+from peaktrade.redaction import redact_text
+from peaktrade.venues.executor import CancelResult, LookupResult, SubmitResult, VenueFill
+from peaktrade.venues.outcomes import Classified, classify, is_not_found
+
+log = get_logger("peaktrade.venue")
+
+_STATUS = {
+    "closed": OrderState.FILLED,
+    "canceled": OrderState.CANCELLED,
+    "cancelled": OrderState.CANCELLED,
+    "expired": OrderState.EXPIRED,
+    "rejected": OrderState.REJECTED,
+}
+DEFAULT_BAN_S = 120.0
+
+
+class VenueBackoff(Exception):
+    """The venue is backed off after a rate limit; nothing was sent."""
+
+
+class CcxtVenue:
+    """One ccxt exchange instance, shared by market data, account sync and execution."""
+
+    name = "exchange"
+
+    def __init__(self, exchange: Any, events: EventSink, now_ms: Any = None) -> None:
+        self.exchange = exchange
+        self.events = events
+        self._now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        self.backoff_until = 0.0  # monotonic
+        self.backoffs = 0
+        self.clock_resyncs = 0
+        self.request_latency_s: list[float] = []
+
+    # --- guards -------------------------------------------------------------------------
+
+    @property
+    def backed_off(self) -> bool:
+        return time.monotonic() < self.backoff_until
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Every REST call goes through here: backoff first, timing, clock resync once."""
+        if self.backed_off:
+            raise VenueBackoff(f"backed off for {self.backoff_until - time.monotonic():.1f} s")
+        for attempt in (0, 1):
+            start = time.monotonic()
+            try:
+                result = await getattr(self.exchange, method)(*args, **kwargs)
+            except (ccxt_errors.RateLimitExceeded, ccxt_errors.DDoSProtection) as exc:
+                self._enter_backoff(exc)
+                raise
+            except Exception as exc:
+                if attempt == 0 and classify(exc).code == "exchange.clock_skew":
+                    await self.resync_clock()
+                    continue
+                raise
+            finally:
+                self._record_latency(time.monotonic() - start)
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record_latency(self, seconds: float) -> None:
+        self.request_latency_s.append(seconds)
+        if len(self.request_latency_s) > 4096:
+            del self.request_latency_s[:2048]
+
+    async def resync_clock(self) -> None:
+        offset = await self.exchange.load_time_difference()
+        self.clock_resyncs += 1
+        log.warning("clock_resynced", offset_ms=offset)
+        self.events(
+            DaemonEvent(
+                code="exchange.clock_skew",
+                level="WARNING",
+                message=f"exchange clock offset resynced: {offset} ms",
+                ts_ms=self._now_ms(),
+                context={"offset_ms": int(offset or 0)},
+                dedupe_key="exchange.clock_skew",
+            )
+        )
+
+    def _enter_backoff(self, exc: Exception) -> None:
+        headers = getattr(self.exchange, "last_response_headers", None) or {}
+        retry_after = _retry_after(headers)
+        banned = isinstance(exc, ccxt_errors.DDoSProtection) and not isinstance(
+            exc, ccxt_errors.RateLimitExceeded
+        )
+        if retry_after is None:
+            retry_after = DEFAULT_BAN_S if banned else 60.0
+        self.backoff_until = max(self.backoff_until, time.monotonic() + retry_after)
+        self.backoffs += 1
+        code = "exchange.banned" if banned else "exchange.rate_limited"
+        log.error("venue_backoff", code=code, retry_after_s=retry_after)
+        self.events(
+            DaemonEvent(
+                code=code,
+                level="CRITICAL" if banned else "WARNING",
+                message=f"exchange {'ban' if banned else 'rate limit'}: backing off"
+                f" {retry_after:g} s, no requests until then",
+                ts_ms=self._now_ms(),
+                context={"retry_after_s": retry_after},
+                dedupe_key=code,
+            )
+        )
+
+    # --- orders ---------------------------------------------------------------------------
+
+    async def submit(self, order: JournalOrder) -> SubmitResult:
+        intent = order.intent
+        try:
+            raw = await self.call(
+                "create_order",
+                intent.symbol,
+                *_ccxt_order_args(self.exchange, intent, order.client_order_id),
+            )
+        except VenueBackoff as exc:
+            return SubmitResult(Outcome.RETRYABLE, code="venue.backoff", message=str(exc))
+        except Exception as exc:
+            verdict = classify(exc)
+            return SubmitResult(verdict.outcome, code=verdict.code, message=_clean(verdict))
+        return SubmitResult(Outcome.ACCEPTED, report=report_from_ccxt(raw, order))
+
+    async def cancel(self, order: JournalOrder) -> CancelResult:
+        params = {"clientOrderId": order.client_order_id}
+        try:
+            raw = await self.call(
+                "cancel_order", order.exchange_order_id, order.intent.symbol, params
+            )
+        except VenueBackoff as exc:
+            return CancelResult(Outcome.RETRYABLE, code="venue.backoff", message=str(exc))
+        except Exception as exc:
+            verdict = classify(exc)
+            return CancelResult(verdict.outcome, code=verdict.code, message=_clean(verdict))
+        return CancelResult(Outcome.ACCEPTED, report=report_from_ccxt(raw, order))
+
+    async def lookup(self, order: JournalOrder) -> LookupResult:
+        """Query by our client order id: the one way an UNKNOWN order is resolved."""
+        try:
+            raw = await self.call(
+                "fetch_order",
+                None,
+                order.intent.symbol,
+                {"origClientOrderId": order.client_order_id},
+            )
+        except VenueBackoff as exc:
+            return LookupResult(found=False, code="venue.backoff", message=str(exc))
+        except Exception as exc:
+            if is_not_found(exc):
+                return LookupResult(found=False, not_found=True, code="exchange.no_such_order")
+            verdict = classify(exc)
+            return LookupResult(found=False, code=verdict.code, message=_clean(verdict))
+        return LookupResult(found=True, report=report_from_ccxt(raw, order))
+
+    async def cancel_all(self, symbol: str) -> list[ExchangeOrderReport]:
+        raw = await self.call("cancel_all_orders", symbol)
+        return [report_from_ccxt(o) for o in raw or [] if isinstance(o, Mapping)]
+
+    async def open_orders(self, symbols: list[str]) -> list[ExchangeOrderReport]:
+        out: list[ExchangeOrderReport] = []
+        for symbol in symbols:
+            raw = await self.call("fetch_open_orders", symbol)
+            out.extend(report_from_ccxt(o) for o in raw)
+        return out
+
+    async def fills_since(self, symbols: list[str], since_ms: int) -> list[VenueFill]:
+        out: list[VenueFill] = []
+        for symbol in symbols:
+            cursor = since_ms
+            while True:
+                raw = await self.call("fetch_my_trades", symbol, cursor, 1000)
+                out.extend(fill_from_ccxt(t) for t in raw)
+                if len(raw) < 1000:
+                    break
+                cursor = int(raw[-1]["timestamp"]) + 1
+        return out
+
+    async def cancel_foreign(self, report: ExchangeOrderReport) -> bool:
+        try:
+            await self.call("cancel_order", report.exchange_order_id, report.symbol)
+        except Exception as exc:
+            log.warning("cancel_foreign_failed", error=classify(exc).code)
+            return False
+        return True
+
+    async def fetch_balances(self) -> dict[str, tuple[float, float]]:
+        raw = await self.call("fetch_balance")
+        free, used = raw.get("free", {}), raw.get("used", {})
+        return {
+            asset: (float(free.get(asset) or 0.0), float(used.get(asset) or 0.0))
+            for asset in set(free) | set(used)
+        }
+
+    async def close(self) -> None:
+        await self.exchange.close()
+
+
+def _ccxt_order_args(exchange: Any, intent: OrderIntent, cid: str) -> tuple[Any, ...]:
+    """(type, side, amount, price, params) for ccxt's create_order."""
+    amount = float(exchange.amount_to_precision(intent.symbol, intent.qty))
+    price = (
+        float(exchange.price_to_precision(intent.symbol, intent.price))
+        if intent.price is not None
+        else None
+    )
+    params: dict[str, Any] = {"clientOrderId": cid, "newOrderRespType": "FULL"}
+    side = intent.side.value
+    if intent.type is OrderType.MARKET:
+        return ("market", side, amount, None, params)
+    if intent.type is OrderType.LIMIT:
+        if intent.post_only:
+            params["postOnly"] = True
+        else:
+            params["timeInForce"] = intent.tif.value
+        return ("limit", side, amount, price, params)
+    assert intent.stop_price is not None
+    params["stopPrice"] = float(exchange.price_to_precision(intent.symbol, intent.stop_price))
+    params["timeInForce"] = intent.tif.value
+    kind = "STOP_LOSS_LIMIT" if intent.type is OrderType.STOP_LOSS_LIMIT else "TAKE_PROFIT_LIMIT"
+    return (kind, side, amount, price, params)
+
+
+def report_from_ccxt(
+    raw: Mapping[str, Any], order: JournalOrder | None = None
+) -> ExchangeOrderReport:
+    """ccxt's unified order -> our report."""
+    status = str(raw.get("status") or "open")
+    filled = float(raw.get("filled") or 0.0)
+    state = _STATUS.get(status)
+    if state is None:
+        state = OrderState.PARTIALLY_FILLED if filled > 0 else OrderState.OPEN
+    cid = str(raw.get("clientOrderId") or (order.client_order_id if order else ""))
+    ts = raw.get("lastUpdateTimestamp") or raw.get("timestamp") or 0
+    return ExchangeOrderReport(
+        client_order_id=cid,
+        exchange_order_id=str(raw.get("id") or ""),
+        symbol=str(raw.get("symbol") or (order.intent.symbol if order else "")),
+        state=state,
+        filled_qty=filled,
+        avg_fill_price=float(raw["average"]) if raw.get("average") else None,
+        ts_ms=int(ts),
+        side=str(raw.get("side") or ""),
+        qty=float(raw.get("amount") or 0.0),
+        price=float(raw["price"]) if raw.get("price") else None,
+        type=str(raw.get("type") or ""),
+    )
+
+
+def fill_from_ccxt(raw: Mapping[str, Any]) -> VenueFill:
+    fee = raw.get("fee") or {}
+    info = raw.get("info") or {}
+    return VenueFill(
+        exchange_order_id=str(raw.get("order") or ""),
+        client_order_id=str(info.get("c") or raw.get("clientOrderId") or ""),
+        fill=Fill(
+            symbol=str(raw["symbol"]),
+            side=Side(str(raw["side"])),
+            qty=float(raw["amount"]),
+            price=float(raw["price"]),
+            fee=float(fee.get("cost") or 0.0),
+            fee_currency=str(fee.get("currency") or ""),
+            ts_ms=int(raw.get("timestamp") or 0),
+            trade_id=str(raw["id"]),
+            client_order_id=str(info.get("c") or raw.get("clientOrderId") or ""),
+        ),
+    )
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    for key, value in headers.items():
+        if str(key).lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _clean(verdict: Classified) -> str:
+    return redact_text(verdict.message)

@@ -1,0 +1,198 @@
+"""Exchange streams through ccxt.pro: quotes into the quote book, orders and fills upward.
+
+Every disconnect is a gap: quotes are not trusted again until a REST snapshot has been taken,
+and reconnects back off exponentially with jitter. A feed that goes silent without closing is
+treated like a disconnect once nothing has arrived for the staleness window.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+
+from peaktrade.core.backoff import backoff_delay
+from peaktrade.core.events import DaemonEvent, EventSink
+from peaktrade.core.model import Quote
+from peaktrade.log import get_logger
+from peaktrade.venues.ccxt_venue import CcxtVenue, fill_from_ccxt, report_from_ccxt
+from peaktrade.venues.config import AccountSyncConfig, MarketDataConfig
+from peaktrade.venues.executor import VenueUpdate
+from peaktrade.venues.quotes import QuoteBook
+
+log = get_logger("peaktrade.streams")
+
+
+class StreamHealth:
+    """Reconnects and last-message times, for health checks, alerts and metrics."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.connected = False
+        self.reconnects = 0
+        self.recent_reconnects: deque[float] = deque(maxlen=64)
+        self.last_message = 0.0  # monotonic
+
+    def touch(self) -> None:
+        self.last_message = time.monotonic()
+        self.connected = True
+
+    def quiet_for(self) -> float:
+        return time.monotonic() - self.last_message if self.last_message else float("inf")
+
+
+def quote_from_ticker(ticker: Mapping[str, Any]) -> Quote | None:
+    bid, ask, last = ticker.get("bid"), ticker.get("ask"), ticker.get("last")
+    if not bid or not ask:
+        return None
+    return Quote(
+        symbol=str(ticker["symbol"]),
+        bid=float(bid),
+        ask=float(ask),
+        last=float(last or (float(bid) + float(ask)) / 2),
+        ts_ms=int(ticker.get("timestamp") or 0),
+    )
+
+
+class MarketData:
+    def __init__(
+        self,
+        venue: CcxtVenue,
+        book: QuoteBook,
+        config: MarketDataConfig,
+        events: EventSink,
+        now_ms: Callable[[], int],
+    ) -> None:
+        self.venue = venue
+        self.book = book
+        self.config = config
+        self.events = events
+        self.now_ms = now_ms
+        self.health = StreamHealth("market_data")
+        self._rng = random.Random()
+        self.frames = 0
+
+    async def run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self.snapshot()
+                await self._stream()
+            except Exception as exc:  # every failure is a gap, then a backed-off reconnect
+                self.health.connected = False
+                self.book.mark_gap(self.book.symbols)
+                self._disconnected(exc)
+                delay = backoff_delay(
+                    attempt,
+                    self._rng.random(),
+                    base_s=self.config.reconnect_base_s,
+                    cap_s=self.config.reconnect_cap_s,
+                )
+                attempt += 1
+                await anyio.sleep(delay)
+            else:  # pragma: no cover - _stream only returns by raising
+                attempt = 0
+
+    async def snapshot(self) -> None:
+        """REST tickers for every symbol: the re-snapshot after each (re)connect."""
+        tickers = await self.venue.call("fetch_tickers", self.book.symbols)
+        for ticker in tickers.values():
+            quote = quote_from_ticker(ticker)
+            if quote is not None:
+                self.book.update(quote)
+
+    async def _stream(self) -> None:
+        exchange = self.venue.exchange
+        while True:
+            with anyio.fail_after(self.config.stale_after_s):
+                tickers = await exchange.watch_tickers(self.book.symbols)
+            self.health.touch()
+            self.frames += 1
+            for ticker in tickers.values():
+                quote = quote_from_ticker(ticker)
+                if quote is not None:
+                    self.book.update(quote)
+
+    def _disconnected(self, exc: Exception) -> None:
+        now = time.monotonic()
+        self.health.reconnects += 1
+        self.health.recent_reconnects.append(now)
+        window = self.config.reconnect_storm_window_s
+        recent = [t for t in self.health.recent_reconnects if now - t <= window]
+        kind = "silent" if isinstance(exc, TimeoutError) else type(exc).__name__
+        log.warning("market_data_disconnected", reason=kind, reconnects=self.health.reconnects)
+        self.events(
+            DaemonEvent(
+                code="exchange.disconnected",
+                level="WARNING",
+                message=f"market data stream lost ({kind}); reconnecting",
+                ts_ms=self.now_ms(),
+                context={"reason": kind},
+                dedupe_key="exchange.disconnected:market_data",
+            )
+        )
+        if len(recent) >= self.config.reconnect_storm_count:
+            self.events(
+                DaemonEvent(
+                    code="exchange.reconnect_storm",
+                    level="CRITICAL",
+                    message=f"{len(recent)} market-data reconnects in {window:g} s",
+                    ts_ms=self.now_ms(),
+                    context={"reconnects": len(recent)},
+                    dedupe_key="exchange.reconnect_storm",
+                )
+            )
+
+
+Publish = Callable[[VenueUpdate], None]
+
+
+class PrivateStream:
+    """Orders and fills from ccxt.pro's watch_orders / watch_my_trades."""
+
+    def __init__(
+        self, venue: CcxtVenue, config: AccountSyncConfig, publish: Publish, symbols: list[str]
+    ) -> None:
+        self.venue = venue
+        self.config = config
+        self.publish = publish
+        self.symbols = symbols
+        self.health = StreamHealth("private")
+        self._rng = random.Random()
+
+    async def run(self) -> None:
+        if not self.config.use_private_stream:
+            return
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._loop, self._orders)
+            tg.start_soon(self._loop, self._trades)
+
+    async def _loop(self, body: Callable[[], Any]) -> None:
+        attempt = 0
+        while True:
+            try:
+                await body()
+            except Exception as exc:
+                self.health.connected = False
+                log.warning("private_stream_error", error=type(exc).__name__)
+                await anyio.sleep(backoff_delay(attempt, self._rng.random()))
+                attempt += 1
+
+    async def _orders(self) -> None:
+        while True:
+            orders = await self.venue.exchange.watch_orders()
+            self.health.touch()
+            for raw in orders:
+                report = report_from_ccxt(raw)
+                if report.client_order_id:
+                    self.publish(VenueUpdate(report=report))
+
+    async def _trades(self) -> None:
+        while True:
+            trades = await self.venue.exchange.watch_my_trades()
+            self.health.touch()
+            self.publish(VenueUpdate(fills=tuple(fill_from_ccxt(t) for t in trades)))
