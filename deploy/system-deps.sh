@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, only when they are missing.
+# Install the Debian packages the test suite needs, only when they are missing:
+#   systemd      systemd-analyze verify/security on the units
+#   ShellCheck   lint of deploy/install.sh
+#   python3-venv the installer builds its venv with the system Python
+#   procps       /usr/bin/kill, which the units' ExecReload names
 set -euo pipefail
 need=()
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3 python3-venv)
+[[ -x /usr/bin/kill ]] || need+=(procps)
 if ((${#need[@]} == 0)); then
     exit 0
 fi
+SUDO=
 if [[ $(id -u) -ne 0 ]]; then
     SUDO=sudo
-else
-    SUDO=
 fi
 echo "installing Debian packages: ${need[*]}" >&2
 $SUDO apt-get update -qq

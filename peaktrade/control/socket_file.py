@@ -62,7 +62,9 @@ def bind_control_socket(path: Path, group: str | None = None, backlog: int = 128
         try:
             sock.bind(os.fspath(staged))
             os.chmod(staged, mode)
-            if gid >= 0:
+            if gid >= 0 and gid != os.getegid():
+                # only when it differs: the socket already has our group, and the systemd
+                # units forbid the chown system calls (see systemd/peaktrade.service)
                 os.chown(staged, -1, gid)
             sock.listen(backlog)
             os.replace(staged, path)  # atomic: replaces a stale socket file from a crash
