@@ -1,0 +1,333 @@
+"""Alert burst vs control socket: 10,000 alerts into two 1-s sinks must not slow ``ptctl``.
+
+One event loop (uvloop) runs a real ControlServer and the AlertService with its history in
+SQLite, as the daemon does. A client measures Health round trips without alerts, then while a
+burst of 10,000 alerts is emitted (10 a millisecond) and worked off into two loopback HTTP
+receivers that take 1 s per call. The burst lasts until every alert is dispatched and written.
+
+Two clients: a separate process, as ``ptctl`` is (the target applies to it), and a thread in
+this process (info only: it also waits for this process's GIL, which a real client never does).
+Rounds alternate quiet and burst so machine noise hits both alike; figures are round medians.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import msgspec
+from aiohttp import web
+from common import ROOT, figure, pct
+
+from peaktrade.alerts.config import AlertLevel, AlertsConfig
+from peaktrade.alerts.service import AlertService, AlertStats
+from peaktrade.alerts.sinks.factory import build_sinks
+from peaktrade.control.peers import Peer, PeerPolicy
+from peaktrade.control.protocol import (
+    HEADER,
+    AnyRequest,
+    AnyResult,
+    Check,
+    CheckLevel,
+    Health,
+    HealthResult,
+    encode_frame,
+    frame_length,
+    reply_decoder,
+)
+from peaktrade.control.server import ControlServer
+from peaktrade.store.db import Database
+
+N_ALERTS = 10_000
+DISTINCT_KEYS = 1_000  # a storm repeats itself: most alerts are repeats of open keys
+MIN_REQUESTS = 3_000
+ROUNDS = 5
+SINK_DELAY_S = 1.0
+EMIT_SLICE = 10  # alerts per millisecond: 10,000 a second, far past any real storm
+EMIT_PAUSE_S = 0.001
+WARM_UP = 200
+
+CLIENT = """
+import json, socket, sys, time, os
+sys.path.insert(0, sys.argv[4])
+from peaktrade.control.protocol import Health, encode_frame, frame_length, reply_decoder
+path, n, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def recv_exactly(sock, k):
+    data = bytearray()
+    while len(data) < k:
+        chunk = sock.recv(k - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return bytes(data)
+frame, samples = encode_frame(Health()), []
+with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    sock.connect(path)
+    for _ in range(WARM_UP):
+        sock.sendall(frame)
+        recv_exactly(sock, frame_length(recv_exactly(sock, 4)))
+    print("READY", flush=True)
+    while len(samples) < n or (marker != "-" and not os.path.exists(marker)):
+        start = time.perf_counter()
+        sock.sendall(frame)
+        reply = reply_decoder.decode(recv_exactly(sock, frame_length(recv_exactly(sock, 4))))
+        samples.append(time.perf_counter() - start)
+        assert reply.ok
+print(json.dumps(samples), flush=True)
+""".replace("WARM_UP", str(WARM_UP))
+
+
+class SlowReceivers:
+    """The two sinks' webhooks on loopback, in their own thread and loop: 1 s per call."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    def start(self) -> SlowReceivers:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    async def _main(self) -> None:
+        async def handle(request: web.Request) -> web.Response:
+            await request.read()
+            await asyncio.sleep(SINK_DELAY_S)
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        self._ready.set()
+        await self._stop.wait()
+        await runner.cleanup()
+
+
+class ProcessClient:
+    """Health round trips from another process, as ``ptctl`` sends them."""
+
+    def __init__(self, path: Path, marker: Path | None) -> None:
+        args = [os.fspath(path), str(MIN_REQUESTS), str(marker or "-"), str(ROOT)]
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", CLIENT, *args], stdout=subprocess.PIPE, text=True
+        )
+        assert self._proc.stdout is not None
+        self._out = self._proc.stdout
+
+    def wait_ready(self) -> None:
+        assert self._out.readline().strip() == "READY"
+
+    def samples(self) -> list[float]:
+        values: list[float] = json.loads(self._out.readline())
+        self._proc.wait(30)
+        return values
+
+
+def thread_round_trips(path: Path, done: threading.Event | None = None) -> list[float]:
+    """The same round trips from a thread of this process."""
+    frame = encode_frame(Health())
+    samples: list[float] = []
+
+    def recv_exactly(sock: socket.socket, n: int) -> bytes:
+        data = bytearray()
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return bytes(data)
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(os.fspath(path))
+        for _ in range(WARM_UP):
+            sock.sendall(frame)
+            recv_exactly(sock, frame_length(recv_exactly(sock, HEADER.size)))
+        while len(samples) < MIN_REQUESTS or (done is not None and not done.is_set()):
+            start = time.perf_counter()
+            sock.sendall(frame)
+            reply = reply_decoder.decode(
+                recv_exactly(sock, frame_length(recv_exactly(sock, HEADER.size)))
+            )
+            samples.append(time.perf_counter() - start)
+            assert reply.ok
+    return samples
+
+
+HEALTHY = HealthResult(healthy=True, checks=[Check("lifecycle", CheckLevel.OK, "running")])
+
+
+async def dispatch(request: AnyRequest, peer: Peer) -> AnyResult:
+    return HEALTHY
+
+
+def burst_plan(rng: random.Random) -> list[tuple[str, str, AlertLevel]]:
+    """(code, key, level) of every alert: 70 % INFO, 20 % WARNING, 10 % CRITICAL."""
+    codes = {
+        AlertLevel.INFO: "order.unresolved",
+        AlertLevel.WARNING: "data.stale",
+        AlertLevel.CRITICAL: "exchange.disconnected",
+    }
+    levels = rng.choices(list(codes), weights=[70, 20, 10], k=N_ALERTS)
+    return [(codes[lv], f"k{rng.randrange(DISTINCT_KEYS)}", lv) for lv in levels]
+
+
+async def quiet_samples(path: Path, in_process: bool) -> list[float]:
+    if not in_process:
+        return await anyio.to_thread.run_sync(thread_round_trips, path)
+    client = ProcessClient(path, None)
+    await anyio.to_thread.run_sync(client.wait_ready)
+    return await anyio.to_thread.run_sync(client.samples)
+
+
+async def burst_samples(
+    path: Path,
+    db: Database,
+    config: AlertsConfig,
+    seed: int,
+    in_process: bool,
+    alerts_on: bool = True,
+) -> tuple[list[float], AlertStats, float]:
+    """Round trips during one burst, with a fresh service; (samples, its stats, burst s).
+
+    ``alerts_on=False`` keeps the producer's pacing but emits nothing: what the burst costs
+    without any alerting, to tell the alerting's share apart.
+    """
+    service = AlertService(
+        config, sinks=build_sinks(config).sinks, db=db, mode="paper", network="sim", run_id="b"
+    )
+    marker = Path(f"{db.path}.done")
+    done = threading.Event()
+    box: list[list[float]] = []
+
+    async def in_thread() -> None:
+        box.append(await anyio.to_thread.run_sync(thread_round_trips, path, done))
+
+    plan = burst_plan(random.Random(seed))
+    async with anyio.create_task_group() as tg:
+        await tg.start(service.run)
+        if in_process:
+            client = ProcessClient(path, marker)
+            await anyio.to_thread.run_sync(client.wait_ready)
+        else:
+            tg.start_soon(in_thread)
+            await anyio.sleep(0.05)  # its warm-up
+        started = time.perf_counter()
+        for n, (code, key, level) in enumerate(plan):
+            if alerts_on:
+                service.alert(code, "bench burst", source="bench", key=key, level=level)
+            if n % EMIT_SLICE == EMIT_SLICE - 1:
+                await anyio.sleep(EMIT_PAUSE_S)
+        while service.stats().queued or service.stats().history_pending:  # noqa: ASYNC110
+            await anyio.sleep(0.01)
+        burst_s = time.perf_counter() - started
+        await anyio.Path(marker).touch()
+        done.set()
+        if in_process:
+            samples = await anyio.to_thread.run_sync(client.samples)
+        else:
+            while not box:  # noqa: ASYNC110 - the thread hands its samples over
+                await anyio.sleep(0.01)
+            samples = box[0]
+        stats = service.stats()
+        tg.cancel_scope.cancel()
+    return samples, stats, burst_s
+
+
+async def main() -> None:
+    receivers = SlowReceivers().start()
+    os.environ["PEAKTRADE_ALERT_WEBHOOK_URL"] = f"http://127.0.0.1:{receivers.port}/hook"
+    os.environ["PEAKTRADE_ALERT_SLACK_WEBHOOK"] = f"http://127.0.0.1:{receivers.port}/slack"
+    config = msgspec.convert({"sinks": ["webhook", "slack"]}, AlertsConfig)
+    ratios: dict[str, list[float]] = {"process": [], "paced": [], "thread": []}
+    p99s: list[tuple[float, float, float]] = []
+    last: AlertStats | None = None
+    with tempfile.TemporaryDirectory(prefix="pt-bench-alerts-") as tmp:
+        work = Path(tmp)
+        server = ControlServer(
+            dispatch=dispatch,
+            policy=PeerPolicy(owner_uid=os.getuid(), read=("@owner",), trade=(), kill=()),
+            identity=lambda: ("paper", "sim"),
+            request_timeout_s=5.0,
+            idle_timeout_s=120.0,
+            max_connections=8,
+        )
+        path = work / "control.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(os.fspath(path))
+        sock.listen(16)
+        async with anyio.create_task_group() as tg:
+            await tg.start(server.serve, sock)
+            for n in range(ROUNDS):
+                quiet = pct(await quiet_samples(path, True), 99)
+                with closing(Database(work / f"paced-{n}.sqlite3")) as db:
+                    paced_s, _, _ = await burst_samples(path, db, config, n, True, False)
+                with closing(Database(work / f"process-{n}.sqlite3")) as db:
+                    loud_s, last, burst_s = await burst_samples(path, db, config, n, True)
+                paced, loud = pct(paced_s, 99), pct(loud_s, 99)
+                p99s.append((quiet, paced, loud))
+                ratios["process"].append(loud / quiet)
+                ratios["paced"].append(paced / quiet)
+                t_quiet = pct(await quiet_samples(path, False), 99)
+                with closing(Database(work / f"thread-{n}.sqlite3")) as db:
+                    t_loud = pct((await burst_samples(path, db, config, n, False))[0], 99)
+                ratios["thread"].append(t_loud / t_quiet)
+                print(
+                    f"round {n}: burst {burst_s:.2f} s, {len(loud_s)} requests in it;"
+                    f" p99 quiet {quiet * 1e3:.3f} ms, producer only {paced * 1e3:.3f} ms,"
+                    f" burst {loud * 1e3:.3f} ms; thread client {t_quiet * 1e3:.3f} ->"
+                    f" {t_loud * 1e3:.3f} ms",
+                    flush=True,
+                )
+            tg.cancel_scope.cancel()
+    receivers.stop()
+    assert last is not None
+
+    ms = 1000.0
+    dropped = sum(last.dropped.values()) + sum(s.dropped for s in last.sinks)
+    print(
+        f"last burst: {N_ALERTS} alerts on {DISTINCT_KEYS} keys x 3 codes; "
+        + ", ".join(f"{s.name} delivered {s.delivered} dropped {s.dropped}" for s in last.sinks)
+    )
+    med = statistics.median
+    figure("alerts_control_p99_quiet", med(q for q, _, _ in p99s) * ms, "ms")
+    figure("alerts_control_p99_producer_only", med(p for _, p, _ in p99s) * ms, "ms")
+    figure("alerts_control_p99_burst", med(b for _, _, b in p99s) * ms, "ms")
+    figure("alerts_control_p99_ratio", med(ratios["process"]), "x", "<= 1.2, round median")
+    figure("alerts_control_p99_producer_only_ratio", med(ratios["paced"]), "x", "info")
+    figure("alerts_thread_client_p99_ratio", med(ratios["thread"]), "x", "info: GIL waits")
+    figure("alerts_burst_delivered", sum(s.delivered for s in last.sinks), "alerts")
+    figure("alerts_burst_deduped", last.deduped, "alerts")
+    figure("alerts_burst_dropped", dropped, "alerts")
+    figure("alerts_burst_emit_errors", last.emit_errors, "errors", "0")
+
+
+if __name__ == "__main__":
+    anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})

@@ -1,0 +1,120 @@
+"""What an alert is, and what came of sending it to one sink."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import msgspec
+
+from peaktrade.alerts.codes import lookup, runbook_link
+from peaktrade.alerts.config import AlertLevel
+from peaktrade.redaction import redact, redact_text
+
+ContextValue = str | int | float | bool
+_MAX_TEXT = 2000
+_MAX_CONTEXT = 20
+
+
+class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One alert as sinks render it and history stores it. Texts are redacted when built."""
+
+    id: str
+    at_ms: int
+    level: AlertLevel
+    source: str
+    code: str
+    title: str
+    message: str
+    context: dict[str, ContextValue]
+    dedupe_key: str
+    mode: str
+    network: str
+    run_id: str
+    runbook: str
+    resolved: bool = False  # a state alert's recovery; level stays the condition's peak
+    stateful: bool = False  # part of a condition (fire on change, resolve on recovery)
+    not_to: tuple[str, ...] = ()  # sinks that must not get it (a failing sink's own alert)
+
+
+class Identity(msgspec.Struct, frozen=True):
+    """The deployment every alert is stamped with."""
+
+    mode: str
+    network: str
+    run_id: str
+
+
+def build_event(
+    *,
+    alert_id: str,
+    at_ms: int,
+    identity: Identity,
+    code: str,
+    message: str,
+    source: str,
+    runbook_base: str,
+    level: AlertLevel | None = None,
+    title: str | None = None,
+    context: Mapping[str, object] | None = None,
+    dedupe_key: str | None = None,
+    resolved: bool = False,
+    stateful: bool = False,
+    not_to: tuple[str, ...] = (),
+) -> AlertEvent:
+    """An event with the catalogue's defaults filled in and every text redacted and bounded."""
+    entry = lookup(code)
+    ctx = _clean_context(context or {})
+    if entry.code != code:
+        ctx["unknown_code"] = redact_text(code[:100])
+    return AlertEvent(
+        id=alert_id,
+        at_ms=at_ms,
+        level=level if level is not None else entry.level,
+        source=redact_text(source[:100]),
+        code=entry.code,
+        title=redact_text((title or entry.title)[:200]),
+        message=redact_text(message[:_MAX_TEXT]),
+        context=ctx,
+        dedupe_key=redact_text((dedupe_key or code)[:200]),
+        mode=identity.mode,
+        network=identity.network,
+        run_id=identity.run_id,
+        runbook=runbook_link(entry.anchor, runbook_base),
+        resolved=resolved,
+        stateful=stateful,
+        not_to=not_to,
+    )
+
+
+def _clean_context(context: Mapping[str, object]) -> dict[str, ContextValue]:
+    """Plain scalars only, at most a screenful, secret-looking keys masked."""
+    out: dict[str, ContextValue] = {}
+    for key, value in list(context.items())[:_MAX_CONTEXT]:
+        plain = value if isinstance(value, str | int | float | bool) else str(value)
+        if isinstance(plain, str):
+            plain = plain[:500]
+        out[str(key)[:64]] = plain
+    cleaned: dict[str, ContextValue] = redact(out)
+    return cleaned
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Outcome of one attempt (or of the decision not to attempt)."""
+
+    DELIVERED = "delivered"
+    RETRYING = "retrying"  # this attempt failed; another follows
+    GAVE_UP = "gave_up"  # this attempt failed and was the last
+    DROPPED = "dropped"  # never attempted: the sink's queue was full
+
+
+class DeliveryResult(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One attempt to send one alert to one sink; ``error`` is redacted and names a code."""
+
+    alert_id: str
+    sink: str
+    attempt: int
+    at_ms: int
+    status: DeliveryStatus
+    error: str = ""
+    duration_ms: int = 0

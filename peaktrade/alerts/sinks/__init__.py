@@ -1,0 +1,1 @@
+"""Alert sinks: one module per channel, all behind the ``AlertSink`` protocol."""

@@ -1,0 +1,129 @@
+"""No spam: repeats fold into the open alert, conditions send on change and on recovery."""
+
+from __future__ import annotations
+
+import pytest
+
+from peaktrade.alerts.config import AlertLevel
+from peaktrade.alerts.service import AlertService
+from peaktrade.store.db import Database
+from tests.alerts.support import (
+    FakeClock,
+    Receiver,
+    alerts_config,
+    running,
+    service_for,
+    until,
+)
+
+
+@pytest.fixture
+def hook(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Receiver:
+    monkeypatch.setenv("PEAKTRADE_ALERT_WEBHOOK_URL", receiver.url("/hook"))
+    return receiver
+
+
+async def test_a_repeat_within_the_window_raises_the_count_instead_of_sending(
+    hook: Receiver, db: Database
+) -> None:
+    service = service_for(alerts_config(sinks=["webhook"]), db)
+    async with running(service):
+        ids = {
+            service.alert("data.stale", "no BTC quote for 12 s", source="md", key="BTC/USDT")
+            for _ in range(5)
+        }
+        assert await service.drain(5.0)
+        rows = await service.history()
+    assert len(ids) == 1
+    assert len(hook.at("/hook")) == 1
+    assert [(r.id, r.count) for r in rows] == [(ids.pop(), 5)]
+
+
+async def test_a_repeat_after_the_window_is_sent_again(hook: Receiver, db: Database) -> None:
+    clock = FakeClock()
+    service = service_for(alerts_config(sinks=["webhook"], dedupe_window_s=60), db, monotonic=clock)
+    async with running(service):
+        service.alert("order.unresolved", "c-1 unknown", source="exec", key="c-1")
+        service.alert("order.unresolved", "c-1 unknown", source="exec", key="c-1")
+        clock.now += 61
+        service.alert("order.unresolved", "c-1 unknown", source="exec", key="c-1")
+        assert await service.drain(5.0)
+        rows = await service.history()
+    assert len(hook.at("/hook")) == 2
+    assert sorted(r.count for r in rows) == [1, 2]
+
+
+async def test_other_keys_of_the_same_code_are_not_deduped(hook: Receiver) -> None:
+    service = service_for(alerts_config(sinks=["webhook"]), None)
+    async with running(service):
+        for symbol in ("BTC/USDT", "ETH/USDT"):
+            service.alert("data.stale", f"{symbol} stale", source="md", key=symbol)
+        await until(lambda: len(hook.at("/hook")) == 2)
+
+
+async def test_an_escalation_within_the_window_is_sent(hook: Receiver) -> None:
+    service = service_for(alerts_config(sinks=["webhook"]), None)
+    async with running(service):
+        for level in (AlertLevel.WARNING, AlertLevel.CRITICAL, AlertLevel.WARNING):
+            service.alert("exchange.rate_limited", "418 from venue", source="venue", level=level)
+        assert await service.drain(5.0)
+    assert [r.body["level"] for r in hook.at("/hook")] == ["WARNING", "CRITICAL"]
+
+
+async def test_warning_breach_ok_sends_three_messages_not_one_per_check(hook: Receiver) -> None:
+    service = service_for(alerts_config(sinks=["webhook"]), None)
+    checks = [AlertLevel.WARNING] * 10 + [AlertLevel.CRITICAL] * 10 + [None] * 10
+    codes = {
+        AlertLevel.WARNING: "risk.portfolio_warning",
+        AlertLevel.CRITICAL: "risk.portfolio_breach",
+    }
+    async with running(service):
+        for level in checks:
+            service.set_condition(
+                "risk.max_daily_loss",
+                level,
+                code=codes[level] if level else "risk.portfolio_breach",
+                message="daily loss check",
+                source="portfolio",
+            )
+        assert await service.drain(5.0)
+    sent = [(r.body["code"], r.body["level"], r.body["status"]) for r in hook.at("/hook")]
+    assert sent == [
+        ("risk.portfolio_warning", "WARNING", "firing"),
+        ("risk.portfolio_breach", "CRITICAL", "firing"),
+        ("risk.portfolio_breach", "CRITICAL", "resolved"),
+    ]
+
+
+async def test_a_condition_open_at_restart_is_resolved_by_the_next_run(
+    hook: Receiver, db: Database
+) -> None:
+    def check(service: AlertService, level: AlertLevel | None) -> None:
+        service.set_condition(
+            "exchange.connection",
+            level,
+            code="exchange.disconnected",
+            message="stream closed",
+            source="venue",
+        )
+
+    first = service_for(alerts_config(sinks=["webhook"]), db)
+    async with running(first):
+        check(first, AlertLevel.WARNING)
+        assert await first.drain(5.0)
+    second = service_for(alerts_config(sinks=["webhook"]), db)
+    async with running(second):
+        check(second, AlertLevel.WARNING)  # still down after the restart: no new message
+        check(second, None)
+        assert await second.drain(5.0)
+    assert [r.body["status"] for r in hook.at("/hook")] == ["firing", "resolved"]
+
+
+async def test_a_recovery_without_an_open_condition_sends_nothing(hook: Receiver) -> None:
+    service = service_for(alerts_config(sinks=["webhook"]), None)
+    async with running(service):
+        assert (
+            service.set_condition("x", None, code="data.stale", message="ok", source="md") is None
+        )
+        assert await service.drain(5.0)
+    assert hook.requests == []
