@@ -103,9 +103,7 @@ class CcxtVenue:
     def _enter_backoff(self, exc: Exception) -> None:
         headers = getattr(self.exchange, "last_response_headers", None) or {}
         retry_after = _retry_after(headers)
-        banned = isinstance(exc, ccxt_errors.DDoSProtection) and not isinstance(
-            exc, ccxt_errors.RateLimitExceeded
-        )
+        banned = _http_status(exc) == 418
         if retry_after is None:
             retry_after = DEFAULT_BAN_S if banned else 60.0
         self.backoff_until = max(self.backoff_until, time.monotonic() + retry_after)
@@ -139,7 +137,21 @@ class CcxtVenue:
         except Exception as exc:
             verdict = classify(exc)
             return SubmitResult(verdict.outcome, code=verdict.code, message=_clean(verdict))
-        return SubmitResult(Outcome.ACCEPTED, report=report_from_ccxt(raw, order))
+        report = report_from_ccxt(raw, order)
+        fills = tuple(
+            fill_from_ccxt(
+                {
+                    **t,
+                    "symbol": intent.symbol,
+                    "side": intent.side.value,
+                    "order": report.exchange_order_id,
+                    "timestamp": t.get("timestamp") or report.ts_ms,
+                }
+            )
+            for t in raw.get("trades") or []
+            if t.get("id")
+        )
+        return SubmitResult(Outcome.ACCEPTED, report=report, fills=fills)
 
     async def cancel(self, order: JournalOrder) -> CancelResult:
         params = {"clientOrderId": order.client_order_id}
@@ -249,7 +261,8 @@ def report_from_ccxt(
     state = _STATUS.get(status)
     if state is None:
         state = OrderState.PARTIALLY_FILLED if filled > 0 else OrderState.OPEN
-    cid = str(raw.get("clientOrderId") or (order.client_order_id if order else ""))
+    # a cancel's reply carries the cancel request's own id: when we know the order, trust that
+    cid = order.client_order_id if order else str(raw.get("clientOrderId") or "")
     ts = raw.get("lastUpdateTimestamp") or raw.get("timestamp") or 0
     return ExchangeOrderReport(
         client_order_id=cid,
@@ -284,6 +297,12 @@ def fill_from_ccxt(raw: Mapping[str, Any]) -> VenueFill:
             client_order_id=str(info.get("c") or raw.get("clientOrderId") or ""),
         ),
     )
+
+
+def _http_status(exc: Exception) -> int | None:
+    """ccxt puts the HTTP status right after the exchange id: ``binance 418 ...``."""
+    parts = str(exc).split(maxsplit=2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:

@@ -74,6 +74,7 @@ class MarketData:
         self.now_ms = now_ms
         self.health = StreamHealth("market_data")
         self._rng = random.Random()
+        self._last: dict[str, float] = {}
         self.frames = 0
 
     async def run(self) -> None:
@@ -106,16 +107,42 @@ class MarketData:
                 self.book.update(quote)
 
     async def _stream(self) -> None:
+        """Top of book from bookTicker (real time), last price from the 24 h ticker."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._watch_last)
+            await self._watch_book()
+
+    async def _watch_book(self) -> None:
         exchange = self.venue.exchange
         while True:
             with anyio.fail_after(self.config.stale_after_s):
-                tickers = await exchange.watch_tickers(self.book.symbols)
+                books = await exchange.watch_bids_asks(self.book.symbols)
             self.health.touch()
             self.frames += 1
+            for raw in books.values():
+                symbol = str(raw.get("symbol"))
+                bid, ask = raw.get("bid"), raw.get("ask")
+                if not bid or not ask:
+                    continue
+                known = self.book.get(symbol)
+                last = self._last.get(symbol) or (known.last if known else None)
+                self.book.update(
+                    Quote(
+                        symbol=symbol,
+                        bid=float(bid),
+                        ask=float(ask),
+                        last=last if last is not None else (float(bid) + float(ask)) / 2,
+                        ts_ms=int(raw.get("timestamp") or self.now_ms()),
+                    )
+                )
+
+    async def _watch_last(self) -> None:
+        exchange = self.venue.exchange
+        while True:
+            tickers = await exchange.watch_tickers(self.book.symbols)
             for ticker in tickers.values():
-                quote = quote_from_ticker(ticker)
-                if quote is not None:
-                    self.book.update(quote)
+                if ticker.get("last"):
+                    self._last[str(ticker["symbol"])] = float(ticker["last"])
 
     def _disconnected(self, exc: Exception) -> None:
         now = time.monotonic()

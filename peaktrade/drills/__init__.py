@@ -1,0 +1,1 @@
+"""Drills and campaigns: scripted trouble with checked reactions."""
