@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ctl.render_runs import render_events, render_run, render_runs
 from peaktrade.control.protocol import (
     AnyResult,
     AuditResult,
@@ -15,6 +16,9 @@ from peaktrade.control.protocol import (
     OrdersResult,
     OrderView,
     Reply,
+    RunEventsResult,
+    RunShowResult,
+    RunsResult,
     StateResult,
     StatusResult,
     Transition,
@@ -87,6 +91,12 @@ def _result(result: AnyResult) -> list[str]:
             if c.order is not None:
                 lines.append("  " + _order_line(c.order))
             return lines
+        case RunsResult():
+            return render_runs(result)
+        case RunShowResult():
+            return render_run(result)
+        case RunEventsResult():
+            return render_events(result)
         case AuditResult(entries=entries):
             if not entries:
                 return ["audit log: empty"]

@@ -170,6 +170,15 @@ class DaemonConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     exchange is down, and the kill switch stays reachable)."""
 
 
+class PortfolioConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The portfolio monitor."""
+
+    snapshot_interval_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
+    """How often a snapshot is taken, evaluated by the risk layer and kept as history."""
+    balance_refresh_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
+    """Exchange modes: how often balances are fetched to true up cash and sizes."""
+
+
 class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The whole deployment."""
 
@@ -189,6 +198,8 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Lifecycle."""
     live_risk: LiveRiskConfig = LiveRiskConfig()
     """Risk limits."""
+    portfolio: PortfolioConfig = PortfolioConfig()
+    """Portfolio snapshots."""
     live_alerts: AlertsConfig = AlertsConfig()
     """Alerts."""
     execution: ExecutionConfig = ExecutionConfig()

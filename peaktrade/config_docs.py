@@ -36,6 +36,7 @@ def iter_fields(struct: type[msgspec.Struct], prefix: str = "") -> Iterator[Fiel
         if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
             yield from iter_fields(tp, prefix=f"{key}.")
             continue
+        item = _struct_items(tp)
         if field.required:
             default = "(required)"
         elif field.default_factory is not msgspec.NODEFAULT:
@@ -43,6 +44,18 @@ def iter_fields(struct: type[msgspec.Struct], prefix: str = "") -> Iterator[Fiel
         else:
             default = _show(field.default)
         yield FieldDoc(key, _type_name(hints[field.name]), default, docs.get(field.name, ""))
+        if item is not None:  # a list or table of structs: document the entries' keys too
+            marker = "[]" if typing.get_origin(tp) in (tuple, list) else ".NAME"
+            yield from iter_fields(item, prefix=f"{key}{marker}.")
+
+
+def _struct_items(tp: Any) -> type[msgspec.Struct] | None:
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (tuple, list, dict) and args:
+        inner = _unwrap(args[-1] if typing.get_origin(tp) is dict else args[0])
+        if isinstance(inner, type) and issubclass(inner, msgspec.Struct):
+            return inner
+    return None
 
 
 def render_reference(root: type[msgspec.Struct]) -> str:
@@ -73,7 +86,10 @@ def _show(value: Any) -> str:
         value = msgspec.to_builtins(value)
     if isinstance(value, tuple):
         value = list(value)
-    return "`" + msgspec.json.encode(value).decode() + "`"
+    text = msgspec.json.encode(value).decode()
+    if len(text) > 80 and isinstance(value, list | dict):
+        return f"{len(value)} built-in entries (see `peaktrade check-config`)"
+    return "`" + text + "`"
 
 
 def _type_name(tp: Any) -> str:

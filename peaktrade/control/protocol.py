@@ -117,6 +117,30 @@ class OrdersQuery(Request, frozen=True, tag="orders"):
     limit: Limit = 100
 
 
+RunRef = Annotated[str, msgspec.Meta(pattern=r"^(current|[0-9A-Za-z-]{1,64})$")]
+
+
+class RunsQuery(Request, frozen=True, tag="runs"):
+    """The newest runs (one per daemon start)."""
+
+    limit: Limit = 20
+
+
+class RunShow(Request, frozen=True, tag="run_show"):
+    """One run's metadata and event counts; ``current`` is the running one."""
+
+    run_id: RunRef = "current"
+
+
+class RunEventsQuery(Request, frozen=True, tag="run_events"):
+    """A run's events after ``after_id`` (``--follow`` polls with the last id seen)."""
+
+    run_id: RunRef = "current"
+    kind: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    after_id: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Limit = 200
+
+
 AnyRequest = (
     Health
     | Status
@@ -128,6 +152,9 @@ AnyRequest = (
     | OrderSubmit
     | OrderCancel
     | OrdersQuery
+    | RunsQuery
+    | RunShow
+    | RunEventsQuery
 )
 
 
@@ -263,6 +290,41 @@ class CancelResultView(msgspec.Struct, frozen=True, tag="cancel"):
     order: OrderView | None = None
 
 
+class RunView(msgspec.Struct, frozen=True):
+    run_id: str
+    version: str
+    git_commit: str
+    config_digest: str
+    mode: str
+    network: str
+    strategy: str
+    started_ms: int
+    stopped_ms: int | None
+    exit_reason: str
+    event_count: int = 0
+
+
+class RunsResult(msgspec.Struct, frozen=True, tag="runs"):
+    runs: list[RunView]
+
+
+class RunShowResult(msgspec.Struct, frozen=True, tag="run"):
+    run: RunView
+    counts: dict[str, int]  # events by kind
+
+
+class RunEventView(msgspec.Struct, frozen=True):
+    id: int
+    ts_ms: int
+    kind: str
+    data: str  # the typed event as JSON
+
+
+class RunEventsResult(msgspec.Struct, frozen=True, tag="run_events"):
+    run_id: str
+    events: list[RunEventView]
+
+
 AnyResult = (
     HealthResult
     | StatusResult
@@ -271,6 +333,9 @@ AnyResult = (
     | OrderResult
     | OrdersResult
     | CancelResultView
+    | RunsResult
+    | RunShowResult
+    | RunEventsResult
 )
 
 

@@ -31,8 +31,8 @@ from peaktrade.control.protocol import (
 from peaktrade.control.server import CommandError
 from peaktrade.core import trading_state as ts
 from peaktrade.daemon import health, orders_view
-from peaktrade.execution.engine import OrderPath
 from peaktrade.daemon.clock import now_ms
+from peaktrade.execution.engine import OrderPath
 from peaktrade.log import get_logger
 from peaktrade.redaction import redact, redact_text
 from peaktrade.store import audit, journal

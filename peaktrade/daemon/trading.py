@@ -40,8 +40,18 @@ class TradingSwitch:
 
         ``make`` raises TransitionRefused when the latch rules forbid the move.
         """
+        change = await self.apply_if(make)
+        assert change is not None
+        return change
+
+    async def apply_if(
+        self, make: Callable[[TradingState], StateChange | None]
+    ) -> StateChange | None:
+        """Like ``apply``, for automatic moves that may find nothing to do (``make`` -> None)."""
         async with self._lock:
             change = make(self.state)
+            if change is None:
+                return None
             await self._db.call(state_store.save_change, change)
             self.last = change
             self.state = change.state

@@ -19,9 +19,10 @@ from peaktrade.config import Config, Mode, Network
 from peaktrade.core.backoff import backoff_delay
 from peaktrade.core.events import EventSink
 from peaktrade.credentials import read_credential
+from peaktrade.daemon.risk_service import RiskService
 from peaktrade.daemon.trading import TradingSwitch
 from peaktrade.execution.account_sync import AccountSync, UpdateChannel
-from peaktrade.execution.engine import OrderPath, RiskGate
+from peaktrade.execution.engine import OrderPath
 from peaktrade.execution.reconcile import ReconcileReport, reconcile
 from peaktrade.execution.resolver import Resolver
 from peaktrade.log import get_logger
@@ -74,7 +75,6 @@ class VenueStack:
         events: EventSink,
         now_ms: Callable[[], int],
         account_label: str,
-        risk: RiskGate | None = None,
     ) -> None:
         self.config = config
         self.db = db
@@ -82,10 +82,22 @@ class VenueStack:
         self.events = events
         self.now_ms = now_ms
         self.account_label = account_label
-        self.risk = risk
         symbols = list(config.exchange.symbols)
         self.symbols = symbols
         self.quotes = QuoteBook(symbols, config.market_data.stale_after_s)
+        self.risk = RiskService(
+            config=config,
+            db=db,
+            switch=switch,
+            quotes=self.quotes,
+            events=events,
+            now_ms=now_ms,
+            starting_cash=0.0
+            if self.mode in (Mode.TESTNET, Mode.LIVE)
+            else config.paper.starting_balances.get(config.exchange.quote_currency, 0.0),
+            interval_s=config.portfolio.snapshot_interval_s,
+        )
+        self.exchange_balances: dict[str, float] | None = None
         self.sim: SimHandle | None = None
         self.venue: CcxtVenue | None = None
         self.path: OrderPath | None = None
@@ -140,9 +152,13 @@ class VenueStack:
                 quote_currency=self.config.exchange.quote_currency,
                 risk=self.risk,
             )
+            venue.call_listeners.append(self.risk.on_exchange_call)
+            self.risk.balances = self._balances_of(executor)
             path.reconciled = False  # no orders until the journal and the exchange agree
             self.path = path
             await path.load()
+            await self.risk.load()
+            path.fill_listeners.append(self.risk.on_fill)
             self.market_data = MarketData(
                 venue, self.quotes, self.config.market_data, self.events, self.now_ms
             )
@@ -174,11 +190,34 @@ class VenueStack:
                     tg.start_soon(self.private.run)
                 await self._reconcile_until_done()
                 tg.start_soon(self.resolver.run)
+                tg.start_soon(self.risk.run)
+                if executor is venue:
+                    tg.start_soon(self._refresh_balances, venue)
                 self.ready.set()
                 await anyio.sleep_forever()
             finally:
                 with anyio.CancelScope(shield=True):
                     await venue.close()
+
+    def _balances_of(self, executor: Executor) -> Callable[[], dict[str, float] | None]:
+        """Total balances per asset, the truth for cash and sizes (None: fills only)."""
+        if isinstance(executor, PaperBroker):
+            return lambda: {
+                a: executor.free.get(a, 0.0) + executor.locked.get(a, 0.0)
+                for a in set(executor.free) | set(executor.locked)
+            }
+        if isinstance(executor, CcxtVenue):
+            return lambda: self.exchange_balances
+        return lambda: None
+
+    async def _refresh_balances(self, venue: CcxtVenue) -> None:
+        while True:
+            try:
+                raw = await venue.fetch_balances()
+                self.exchange_balances = {a: free + used for a, (free, used) in raw.items()}
+            except Exception as exc:
+                log.warning("balances_refresh_failed", error=type(exc).__name__)
+            await anyio.sleep(self.config.portfolio.balance_refresh_s)
 
     async def _connect(self, venue: CcxtVenue) -> None:
         """Markets first; an unreachable exchange is retried, the daemon keeps serving."""

@@ -9,6 +9,7 @@ looks the order up; nothing here ever sends an order twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import anyio
 import msgspec
@@ -62,8 +63,18 @@ class Submitted(msgspec.Struct, frozen=True):
     message: str = ""
 
 
-# (intents, reduces-flags, positions) -> per-intent checks from the risk layer
-RiskGate = Callable[[Sequence[OrderIntent], Sequence[bool], dict[str, float]], list[list[Check]]]
+class RiskVerdict(msgspec.Struct, frozen=True):
+    """The risk layer's word on one intent of a batch (checked cumulatively)."""
+
+    allowed: bool
+    reducing: bool  # derived from the running position, never taken from the intent
+    checks: list[Check]
+
+
+class RiskGate(Protocol):
+    def check(self, intents: Sequence[OrderIntent]) -> list[RiskVerdict]: ...
+
+    def record_sent(self, intents: Sequence[OrderIntent]) -> None: ...
 
 
 class OrderPath:
@@ -118,19 +129,10 @@ class OrderPath:
     def screen(
         self, intents: Sequence[OrderIntent], *, bypass_state: bool = False
     ) -> list[Screened]:
-        positions = self.net_positions()
-        reduces_flags = []
-        for intent in intents:  # cumulative: each order sees what the earlier ones would do
-            position = positions.get(intent.symbol, 0.0)
-            signed = intent.side.sign * intent.qty
-            reduces = (
-                position != 0
-                and (position > 0) != (signed > 0)
-                and intent.qty <= abs(position) * (1 + 1e-9)
-            )
-            reduces_flags.append(reduces)
-            positions[intent.symbol] = position + signed
-        risk_checks = self.risk(intents, reduces_flags, self.net_positions()) if self.risk else None
+        verdicts = self.risk.check(intents) if self.risk is not None else None
+        reduces_flags = (
+            [v.reducing for v in verdicts] if verdicts is not None else self._reducing(intents)
+        )
         doubtful_symbols = set(self.unknown.values())
         out = []
         for index, intent in enumerate(intents):
@@ -148,10 +150,27 @@ class OrderPath:
                     else "",
                 ),
             ]
-            if risk_checks is not None:
-                checks.extend(risk_checks[index])
+            if verdicts is not None:
+                checks.extend(verdicts[index].checks)
+                if not verdicts[index].allowed and all(c.passed for c in checks):
+                    checks.append(_check("risk", False, "risk.blocked", "refused by risk"))
             allowed = all(c.passed for c in checks)
             out.append(Screened(intent=intent, allowed=allowed, reduces=reduces, checks=checks))
+        return out
+
+    def _reducing(self, intents: Sequence[OrderIntent]) -> list[bool]:
+        """Without a risk layer (tests, tools): the same cumulative rule over journal fills."""
+        positions = self.net_positions()
+        out = []
+        for intent in intents:
+            position = positions.get(intent.symbol, 0.0)
+            signed = intent.side.sign * intent.qty
+            out.append(
+                position != 0
+                and (position > 0) != (signed > 0)
+                and intent.qty <= abs(position) * (1 + 1e-9)
+            )
+            positions[intent.symbol] = position + signed
         return out
 
     def _state_check(self, reduces: bool, bypass: bool) -> Check:
@@ -217,6 +236,8 @@ class OrderPath:
                 if accepted
                 else []
             )
+            if self.risk is not None and orders:
+                self.risk.record_sent([o.intent for o in orders])
             results: list[Submitted] = []
             queue = iter(orders)
             for s, _ in passed:

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ccxt.async_support as ccxt_errors
@@ -52,6 +52,7 @@ class CcxtVenue:
         self.backoffs = 0
         self.clock_resyncs = 0
         self.request_latency_s: list[float] = []
+        self.call_listeners: list[Callable[[bool, str], None]] = []  # (ok, reason code)
 
     # --- guards -------------------------------------------------------------------------
 
@@ -69,16 +70,27 @@ class CcxtVenue:
                 result = await getattr(self.exchange, method)(*args, **kwargs)
             except (ccxt_errors.RateLimitExceeded, ccxt_errors.DDoSProtection) as exc:
                 self._enter_backoff(exc)
+                self._tell(ok=False, code="exchange.rate_limited")
                 raise
             except Exception as exc:
-                if attempt == 0 and classify(exc).code == "exchange.clock_skew":
+                verdict = classify(exc)
+                if attempt == 0 and verdict.code == "exchange.clock_skew":
                     await self.resync_clock()
                     continue
+                # an answer that refuses an order is the exchange working, not failing
+                self._tell(
+                    ok=verdict.outcome is Outcome.REJECTED or is_not_found(exc), code=verdict.code
+                )
                 raise
             finally:
                 self._record_latency(time.monotonic() - start)
+            self._tell(ok=True, code="")
             return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _tell(self, *, ok: bool, code: str) -> None:
+        for listener in self.call_listeners:
+            listener(ok, code)
 
     def _record_latency(self, seconds: float) -> None:
         self.request_latency_s.append(seconds)
