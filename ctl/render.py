@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import time
 
+from ctl.render_risk import (
+    render_alerts,
+    render_alerts_test,
+    render_portfolio,
+    render_risk,
+    render_violations,
+)
 from ctl.render_runs import render_events, render_run, render_runs
 from peaktrade.control.protocol import (
+    AlertsResult,
+    AlertsTestResult,
     AnyResult,
     AuditResult,
     CancelResultView,
@@ -15,13 +24,17 @@ from peaktrade.control.protocol import (
     OrderResult,
     OrdersResult,
     OrderView,
+    PortfolioResult,
     Reply,
+    RiskResult,
     RunEventsResult,
     RunShowResult,
     RunsResult,
     StateResult,
     StatusResult,
+    StrategyPreviewResult,
     Transition,
+    ViolationsResult,
 )
 
 _MARK = {CheckLevel.OK: "ok  ", CheckLevel.WARN: "WARN", CheckLevel.FAIL: "FAIL"}
@@ -97,6 +110,19 @@ def _result(result: AnyResult) -> list[str]:
             return render_run(result)
         case RunEventsResult():
             return render_events(result)
+        case PortfolioResult():
+            return render_portfolio(result)
+        case RiskResult():
+            return render_risk(result)
+        case ViolationsResult():
+            return render_violations(result)
+        case AlertsResult():
+            return render_alerts(result)
+        case AlertsTestResult():
+            return render_alerts_test(result)
+        case StrategyPreviewResult(strategy=strategy, decisions=decisions):
+            head = [f"strategy {strategy}: {len(decisions)} order(s) it would send now"]
+            return head + [line for d in decisions for line in _decision(d, False)]
         case AuditResult(entries=entries):
             if not entries:
                 return ["audit log: empty"]

@@ -87,6 +87,15 @@ _CATALOGUE = (
     ),
     AlertCode("alerts.dropped", _W, "Alerts dropped: queue full", "alerts-dropped"),
     AlertCode("alerts.test", _I, "Test alert", "alerts-test"),
+    AlertCode(
+        "order.unknown", _W, "Order outcome unknown: resolving by lookup", "order-unresolved"
+    ),
+    AlertCode("exchange.clock_skew", _W, "Exchange clock offset resynced", "exchange-clock-skew"),
+    AlertCode("risk.reload_held", _W, "Loosening reload awaits approval", "risk-reload-held"),
+    AlertCode("kill.exchange_failures", _C, "Auto-kill: exchange failing", "automatic-kill"),
+    AlertCode("kill.exchange_error_rate", _C, "Auto-kill: exchange errors", "automatic-kill"),
+    AlertCode("kill.market_data_gap", _C, "Auto-kill: market data gap", "automatic-kill"),
+    AlertCode("kill.heartbeat_missing", _C, "Auto-kill: heartbeat missing", "automatic-kill"),
     AlertCode("alerts.unknown_code", _W, "Alert with an unknown code", "alert-codes"),
 )
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from peaktrade.alerts.codes import lookup
+from peaktrade.alerts.config import AlertLevel
 from peaktrade.alerts.service import AlertService
+from peaktrade.core.events import DaemonEvent
 from peaktrade.core.trading_state import StateChange, TradingState
 
 
@@ -39,6 +42,42 @@ def state_change_listener(alerts: AlertService) -> Callable[[StateChange], None]
                 "cancel_open": change.cancel_open,
                 "flatten": change.flatten,
             },
+        )
+
+    return listener
+
+
+def daemon_event_listener(alerts: AlertService) -> Callable[[DaemonEvent], None]:
+    """Every event the daemon's parts report becomes an alert of the same code.
+
+    Codes the catalogue marks stateful are conditions: they alert on change and resolve on
+    recovery (``event.resolved``); the rest are one-off alerts deduped by their key.
+    """
+
+    def listener(event: DaemonEvent) -> None:
+        entry = lookup(event.code)
+        level = AlertLevel(event.level) if event.level in AlertLevel.__members__ else None
+        context = dict(event.context)
+        if entry.stateful:
+            alerts.set_condition(
+                event.dedupe_key or event.code,
+                None if event.resolved else (level or entry.level),
+                code=event.code,
+                message=event.message,
+                source="daemon",
+                context=context,
+            )
+            return
+        if event.resolved:
+            return  # a one-off alert has nothing to resolve
+        key = event.dedupe_key.removeprefix(f"{event.code}:") if event.dedupe_key else None
+        alerts.alert(
+            event.code,
+            event.message,
+            source="daemon",
+            context=context,
+            key=None if key == event.code else key,
+            level=level,
         )
 
     return listener

@@ -117,6 +117,60 @@ class OrdersQuery(Request, frozen=True, tag="orders"):
     limit: Limit = 100
 
 
+class StrategyPreview(Request, frozen=True, tag="orders_preview"):
+    """The orders the strategy would send now, with every check; no side effect at all."""
+
+
+class PortfolioQuery(Request, frozen=True, tag="portfolio"):
+    """Positions, cash, equity, PnL; optionally the risk evaluation and history."""
+
+    with_risk: bool = True
+    starting_cash: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    history: bool = False
+    since_ms: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Limit = 100
+
+
+class RiskQuery(Request, frozen=True, tag="risk"):
+    """Current limits, usage and headroom, re-open status, held reloads."""
+
+
+class RiskViolationsQuery(Request, frozen=True, tag="risk_violations"):
+    """Persisted violations since a time."""
+
+    since_ms: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Limit = 100
+
+
+class RiskApproveReload(Request, frozen=True, tag="risk_approve_reload"):
+    """Apply a config reload that loosens limits beyond the policy."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.TRADE
+    reason: Reason
+
+
+class AlertsQuery(Request, frozen=True, tag="alerts"):
+    """Alert history, newest first."""
+
+    since_ms: Annotated[int, msgspec.Meta(ge=0)] = 0
+    min_level: Literal["INFO", "WARNING", "CRITICAL"] | None = None
+    limit: Limit = 50
+
+
+class AlertAck(Request, frozen=True, tag="alert_ack"):
+    """Acknowledge an alert (the first acknowledgement stands)."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.KILL
+    alert_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class AlertsTest(Request, frozen=True, tag="alerts_test"):
+    """Send a test alert through every sink (or one) and report delivery."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.KILL
+    sink: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+
+
 RunRef = Annotated[str, msgspec.Meta(pattern=r"^(current|[0-9A-Za-z-]{1,64})$")]
 
 
@@ -155,6 +209,14 @@ AnyRequest = (
     | RunsQuery
     | RunShow
     | RunEventsQuery
+    | StrategyPreview
+    | PortfolioQuery
+    | RiskQuery
+    | RiskViolationsQuery
+    | RiskApproveReload
+    | AlertsQuery
+    | AlertAck
+    | AlertsTest
 )
 
 
@@ -325,6 +387,115 @@ class RunEventsResult(msgspec.Struct, frozen=True, tag="run_events"):
     events: list[RunEventView]
 
 
+class PositionView(msgspec.Struct, frozen=True):
+    symbol: str
+    side: str
+    size: float
+    avg_entry: float
+    mark: float
+    notional: float
+    unrealized_pnl: float
+    realized_pnl: float
+    mark_age_ms: int | None
+
+
+class PortfolioView(msgspec.Struct, frozen=True):
+    ts_ms: int
+    quote_currency: str
+    cash: float
+    free_quote: float
+    equity: float
+    total_exposure: float
+    realized_pnl: float
+    unrealized_pnl: float
+    daily_pnl: float
+    day_key: str
+    day_start_equity: float
+    peak_equity: float
+    drawdown_pct: float
+    positions: list[PositionView]
+    max_mark_age_ms: int | None = None
+
+
+class RuleView(msgspec.Struct, frozen=True):
+    """One limit as it stands: value used, limit, headroom, status."""
+
+    rule: str
+    symbol: str
+    limit: float
+    value: float | None
+    headroom: float | None = None
+    usage_pct: float | None = None
+    status: str = ""
+
+
+class PortfolioResult(msgspec.Struct, frozen=True, tag="portfolio"):
+    current: PortfolioView | None
+    risk: list[RuleView] | None = None
+    history: list[PortfolioView] = []
+
+
+class RiskResult(msgspec.Struct, frozen=True, tag="risk"):
+    limits: list[str]  # effective limits with where each came from
+    usage: list[RuleView]
+    reopen_phase: str
+    reopen_scale: float
+    next_step_at_ms: int | None
+    release_allowed_at_ms: int | None
+    held_reload: list[str]  # limit keys waiting for approve-reload
+
+
+class ViolationView(msgspec.Struct, frozen=True):
+    at_ms: int
+    rule: str
+    code: str
+    symbol: str
+    limit: float
+    value: float | None
+    subject: str
+    detail: str
+    action: str
+
+
+class ViolationsResult(msgspec.Struct, frozen=True, tag="violations"):
+    violations: list[ViolationView]
+
+
+class AlertView(msgspec.Struct, frozen=True):
+    id: str
+    at_ms: int
+    level: str
+    code: str
+    title: str
+    message: str
+    count: int
+    resolved: bool
+    runbook: str
+    acked_at_ms: int | None = None
+    acked_by: str = ""
+
+
+class AlertsResult(msgspec.Struct, frozen=True, tag="alerts"):
+    alerts: list[AlertView]
+
+
+class DeliveryView(msgspec.Struct, frozen=True):
+    sink: str
+    status: str
+    attempt: int
+    error: str = ""
+    duration_ms: int = 0
+
+
+class AlertsTestResult(msgspec.Struct, frozen=True, tag="alerts_test"):
+    deliveries: list[DeliveryView]
+
+
+class StrategyPreviewResult(msgspec.Struct, frozen=True, tag="orders_preview"):
+    strategy: str
+    decisions: list[OrderDecision]
+
+
 AnyResult = (
     HealthResult
     | StatusResult
@@ -336,6 +507,12 @@ AnyResult = (
     | RunsResult
     | RunShowResult
     | RunEventsResult
+    | PortfolioResult
+    | RiskResult
+    | ViolationsResult
+    | AlertsResult
+    | AlertsTestResult
+    | StrategyPreviewResult
 )
 
 

@@ -101,6 +101,8 @@ def limits_while_held(
             entry[field] = old[change.key]
         elif len(path) == 1:
             data[path[0]] = sorted(old[change.key]) if path[0] == "whitelist" else old[change.key]
+            if path[0] in SYMBOL_KEYS:  # the per-symbol default the order checks read
+                data["default_symbol"][path[0]] = old[change.key]
         else:
             data[path[0]][path[1]] = old[change.key]
     return msgspec.convert(data, LiveRiskLimits)

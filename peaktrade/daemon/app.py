@@ -18,8 +18,11 @@ from pathlib import Path
 import anyio
 import anyio.abc
 import anyio.to_thread
+import msgspec
 
 from peaktrade import __version__
+from peaktrade.alerts.emitters import daemon_event_listener, state_change_listener
+from peaktrade.alerts.service import AlertService
 from peaktrade.config import Config, ConfigError, LoadedConfig, load_config
 from peaktrade.control.peers import PeerPolicy
 from peaktrade.control.server import ControlServer
@@ -31,6 +34,7 @@ from peaktrade.control.socket_file import (
     remove_socket,
 )
 from peaktrade.core.events import DaemonEvent
+from peaktrade.core.reload_policy import ReloadPlan
 from peaktrade.credentials import register_environment_secrets
 from peaktrade.daemon import paths
 from peaktrade.daemon.arming import LiveRefused, check_live_arming
@@ -43,6 +47,8 @@ from peaktrade.daemon.venue_stack import VenueStack
 from peaktrade.execution.kill_actions import cancel_open as cancel_open_orders
 from peaktrade.execution.kill_actions import flatten as flatten_positions
 from peaktrade.log import configure_logging, get_logger, set_run_context
+from peaktrade.store.audit import AuditEntry
+from peaktrade.store.audit import record as audit_record
 from peaktrade.store.db import Database, db_path
 
 log = get_logger("peaktrade.daemon")
@@ -53,7 +59,19 @@ EXIT_FORCED = 1
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from looping
 
 # Sections whose change needs a restart: they decide what and where we trade.
-RESTART_ONLY = ("run", "live", "exchange", "daemon", "sim", "paper", "market_data")
+RESTART_ONLY = (
+    "run",
+    "live",
+    "exchange",
+    "daemon",
+    "sim",
+    "paper",
+    "market_data",
+    "live_alerts",
+    "account_sync",
+    "execution",
+    "portfolio",
+)
 _LOG_LEVELS = {"INFO": "info", "WARNING": "warning", "CRITICAL": "error"}
 
 
@@ -76,6 +94,8 @@ class Daemon:
         self.switch: TradingSwitch | None = None
         self.server: ControlServer | None = None
         self.stack: VenueStack | None = None
+        self.alerts: AlertService | None = None
+        self.exit_reason = "running"
         self.task_group: anyio.abc.TaskGroup | None = None
 
     @property
@@ -162,10 +182,17 @@ class Daemon:
             now_ms=now_ms,
             account_label=self.config.run.account_label,
         )
+        mode, network = self.identity()
+        self.alerts = AlertService.from_config(
+            self.config.live_alerts, db=self.db, mode=mode, network=network, run_id=self.run_id
+        )
         async with anyio.create_task_group() as tg:
             self.task_group = tg
             tg.start_soon(self._signals, tg.cancel_scope)
             tg.start_soon(self.looplag.run)
+            await tg.start(self.alerts.run)
+            self.switch.subscribe(state_change_listener(self.alerts))
+            self.event_listeners.append(daemon_event_listener(self.alerts))
             await tg.start(self.server.serve, sock)
             tg.start_soon(self.notifier.watchdog, self.healthy)
             await tg.start(self.stack.run)
@@ -183,13 +210,32 @@ class Daemon:
                 config=self.loaded.path,
                 config_digest=self.loaded.digest,
             )
+            self.drainers.append(self._stop_alerts)
             with anyio.move_on_after(self.config.daemon.ready_timeout_s):
                 await self.stack.ready.wait()
             if not self.stack.ready.is_set():
                 log.error("not_reconciled_at_ready", detail=self.stack.reconcile_error)
             self.notifier.ready(self.status_line())
+            self.alerts.alert(
+                "daemon.started",
+                f"peaktrade {__version__} started: {self.status_line()}",
+                source="daemon",
+                key=self.run_id,
+                context={"pid": self.pid, "config_digest": self.loaded.digest},
+            )
         log.info("daemon_stopped", run_id=self.run_id)
         return EXIT_OK
+
+    async def _stop_alerts(self) -> None:
+        """Last drainer: say we are stopping, then deliver what is queued (bounded)."""
+        assert self.alerts is not None
+        self.alerts.alert(
+            "daemon.stopped",
+            f"peaktrade stopping ({self.exit_reason})",
+            source="daemon",
+            key=self.run_id,
+        )
+        await self.alerts.drain(timeout_s=min(3.0, self.config.daemon.shutdown_timeout_s / 2))
 
     def status_line(self) -> str:
         mode, network = self.identity()
@@ -209,6 +255,7 @@ class Daemon:
                     os._exit(EXIT_FORCED)
                 else:
                     log.info("stopping", signal=signal.Signals(signum).name)
+                    self.exit_reason = f"signal {signal.Signals(signum).name}"
                     self.stopping = True
                     self.notifier.stopping()
                     async with anyio.create_task_group() as drain:
@@ -234,6 +281,7 @@ class Daemon:
             new = await anyio.to_thread.run_sync(load_config, self.loaded.path)
         except ConfigError as exc:
             log.error("reload_refused", problems=exc.problems, kept=self.loaded.digest)
+            self._alert_reload(exc.problems)
             return exc.problems
         changed = [s for s in RESTART_ONLY if getattr(new.config, s) != getattr(self.config, s)]
         if new.config.control.socket != self.config.control.socket:
@@ -243,6 +291,7 @@ class Daemon:
         if changed:
             problems = [f"{s}: changes only on restart" for s in changed]
             log.error("reload_refused", problems=problems, kept=self.loaded.digest)
+            self._alert_reload(problems)
             return problems
         self.loaded = new
         configure_logging(new.config.logging.level.value, new.config.logging.format.value)
@@ -251,8 +300,63 @@ class Daemon:
             self.server.request_timeout_s = new.config.control.request_timeout_s
             self.server.idle_timeout_s = new.config.control.idle_timeout_s
             self.server.max_connections = new.config.control.max_connections
+        if self.stack is not None:
+            plan = self.stack.risk.propose_config(new.config)
+            await self._audit_reload(plan)
         log.info("config_reloaded", config_digest=new.digest)
+        if self.alerts is not None:
+            self.alerts.alert(
+                "config.reloaded",
+                f"config reloaded ({new.digest})",
+                source="daemon",
+                key=new.digest,
+            )
         return []
+
+    async def _audit_reload(self, plan: ReloadPlan) -> None:
+        """Every limit change of a reload is audited; loosening held for approval says so."""
+        assert self.db is not None
+        for change in plan.changes:
+            held = change in plan.held
+            entry = AuditEntry(
+                at_ms=now_ms(),
+                command="reload",
+                command_class="kill",
+                uid=os.getuid(),
+                gid=os.getgid(),
+                pid=self.pid,
+                outcome="held:risk.reload_needs_approval" if held else "ok",
+                detail=msgspec.json.encode(
+                    {
+                        "key": change.key,
+                        "old": change.old,
+                        "new": change.new,
+                        "direction": change.direction.value,
+                    }
+                ).decode(),
+            )
+            await self.db.call(audit_record, entry)
+        if plan.needs_approval:
+            keys = ", ".join(c.key for c in plan.held)
+            log.warning("risk_reload_held", keys=keys)
+            self.emit(
+                DaemonEvent(
+                    code="risk.reload_held",
+                    level="WARNING",
+                    message=f"limits loosened beyond the reload policy are held: {keys}; "
+                    "approve with: ptctl risk approve-reload --reason TEXT",
+                    ts_ms=now_ms(),
+                    dedupe_key="risk.reload_held",
+                )
+            )
+
+    def _alert_reload(self, problems: list[str]) -> None:
+        if self.alerts is not None:
+            self.alerts.alert(
+                "config.reload_refused",
+                "reload refused, old config kept: " + "; ".join(problems[:5]),
+                source="daemon",
+            )
 
 
 def run_daemon(config_path: str, state_dir: str | None, socket: str | None) -> int:

@@ -7,8 +7,12 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from peaktrade import __version__
+from peaktrade.alerts.service import AlertService
 from peaktrade.control.peers import Peer
 from peaktrade.control.protocol import (
+    AlertAck,
+    AlertsQuery,
+    AlertsTest,
     AnyRequest,
     AnyResult,
     AuditQuery,
@@ -20,8 +24,12 @@ from peaktrade.control.protocol import (
     OrderPreview,
     OrdersQuery,
     OrderSubmit,
+    PortfolioQuery,
     Reduce,
     Release,
+    RiskApproveReload,
+    RiskQuery,
+    RiskViolationsQuery,
     StateResult,
     Status,
     StatusResult,
@@ -29,9 +37,11 @@ from peaktrade.control.protocol import (
     command_name,
 )
 from peaktrade.control.server import CommandError
+from peaktrade.core import auto_kill
 from peaktrade.core import trading_state as ts
-from peaktrade.daemon import health, orders_view
+from peaktrade.daemon import alerts_view, health, orders_view, risk_view
 from peaktrade.daemon.clock import now_ms
+from peaktrade.daemon.risk_service import RiskService
 from peaktrade.execution.engine import OrderPath
 from peaktrade.log import get_logger
 from peaktrade.redaction import redact, redact_text
@@ -63,7 +73,37 @@ class Commands:
                 return orders_view.preview(self._path(), spec)
             case OrdersQuery(open_only=open_only, limit=limit):
                 return await orders_view.query(self._path(), open_only=open_only, limit=limit)
+            case PortfolioQuery() as q:
+                return await risk_view.portfolio(
+                    self._risk(),
+                    with_risk=q.with_risk,
+                    starting_cash=q.starting_cash,
+                    history=q.history,
+                    since_ms=q.since_ms,
+                    limit=q.limit,
+                )
+            case RiskQuery():
+                return await risk_view.risk_status(self._risk())
+            case RiskViolationsQuery(since_ms=since, limit=limit):
+                return await risk_view.violation_list(self._risk(), since_ms=since, limit=limit)
+            case AlertsQuery(since_ms=since, min_level=level, limit=limit):
+                return await alerts_view.history(
+                    self._alerts(), since_ms=since, min_level=level, limit=limit
+                )
+            case RiskApproveReload() | AlertAck() | AlertsTest():
+                return await self._audited(request, peer)
         raise CommandError("request.unsupported", f"{command_name(request)} is not handled")
+
+    def _risk(self) -> RiskService:
+        stack = self.daemon.stack
+        if stack is None:
+            raise CommandError("daemon.starting", "the risk layer is not up yet", "retry shortly")
+        return stack.risk
+
+    def _alerts(self) -> AlertService:
+        if self.daemon.alerts is None:
+            raise CommandError("daemon.starting", "alerting is not up yet", "retry shortly")
+        return self.daemon.alerts
 
     def _path(self) -> OrderPath:
         stack = self.daemon.stack
@@ -97,7 +137,16 @@ class Commands:
         return AuditResult(entries=[AuditRecord(**msgspec.structs.asdict(e)) for e in entries])
 
     async def _audited(
-        self, request: Kill | Reduce | Release | OrderSubmit | OrderCancel, peer: Peer
+        self,
+        request: Kill
+        | Reduce
+        | Release
+        | OrderSubmit
+        | OrderCancel
+        | RiskApproveReload
+        | AlertAck
+        | AlertsTest,
+        peer: Peer,
     ) -> AnyResult:
         """Mutating commands: perform, then record who asked and what came of it."""
         outcome = "ok"
@@ -111,6 +160,16 @@ class Commands:
                     cancelled = await orders_view.cancel(self._path(), cid)
                     outcome = f"{cancelled.outcome}:{cancelled.code}".rstrip(":")
                     return cancelled
+                case RiskApproveReload():
+                    if not self._risk().approve_reload():
+                        raise CommandError(
+                            "risk.no_pending_reload", "no reload is waiting for approval"
+                        )
+                    return await risk_view.risk_status(self._risk())
+                case AlertAck(alert_id=alert_id):
+                    return await alerts_view.ack(self._alerts(), alert_id, f"uid:{peer.uid}")
+                case AlertsTest(sink=sink):
+                    return await alerts_view.test(self._alerts(), sink)
                 case Kill() | Reduce() | Release():
                     return await self._transition(request, peer)
         except CommandError as exc:
@@ -146,8 +205,15 @@ class Commands:
                         lambda s: ts.reduce(s, reason=reason, actor=actor, now_ms=at)
                     )
                 case Release():
+                    reopen = self.daemon.stack.risk.limits.reopen if self.daemon.stack else None
                     change = await switch.apply(
-                        lambda s: ts.release(s, reason=reason, actor=actor, now_ms=at)
+                        lambda s: (
+                            auto_kill.release(
+                                switch.last, reopen, reason=reason, actor=actor, now_ms=at
+                            )
+                            if reopen is not None
+                            else ts.release(s, reason=reason, actor=actor, now_ms=at)
+                        )
                     )
         except ts.TransitionRefused as exc:
             raise CommandError(exc.code, str(exc)) from None

@@ -15,7 +15,7 @@ import anyio
 import msgspec
 
 from peaktrade.config import Config
-from peaktrade.core.auto_kill import transition_for
+from peaktrade.core.auto_kill import ReopenPhase, reopen_status, transition_for
 from peaktrade.core.events import DaemonEvent, EventSink
 from peaktrade.core.kill_triggers import ExchangeHealth, record_exchange_call
 from peaktrade.core.model import Fill, OrderIntent
@@ -33,6 +33,7 @@ from peaktrade.core.portfolio_monitor import (
     MonitorReport,
     monitor_tick,
 )
+from peaktrade.core.reload_policy import ReloadPlan, limits_while_held, plan_reload
 from peaktrade.core.risk import RiskSnapshot, check_orders
 from peaktrade.core.risk_alerts import AlertKind, RiskAlert
 from peaktrade.core.risk_limits import LiveRiskLimits, resolve_limits
@@ -45,6 +46,7 @@ from peaktrade.execution.engine import Check, RiskVerdict
 from peaktrade.log import get_logger
 from peaktrade.store import journal, portfolio_history, violations
 from peaktrade.store import trading_day as day_store
+from peaktrade.store import trading_state as state_store
 from peaktrade.store.db import Database
 from peaktrade.venues.quotes import QuoteBook
 
@@ -84,17 +86,26 @@ class RiskService:
         self.latest: LivePortfolioSnapshot | None = None
         self.snapshot_listeners: list[Callable[[LivePortfolioSnapshot], None]] = []
         self.scale = 1.0
-        self.limits = self._resolve(equity=starting_cash)
+        self.held_from: Config | None = None  # the config before a reload held for approval
+        self.limits = self._resolve(starting_cash)
         self._pending: list[Violation] = []  # order violations waiting for the next write
 
     # --- limits -------------------------------------------------------------------------
 
-    def _resolve(self, equity: float, config: Config | None = None) -> LiveRiskLimits:
-        cfg = config or self.config
+    def _resolve(self, equity: float) -> LiveRiskLimits:
+        """Effective limits; while a loosening reload awaits approval, the loosened keys keep
+        their old values (re-planned at this equity, so a day roll cannot slip them in)."""
+        proposed = self._resolve_for(self.config, equity)
+        if self.held_from is None:
+            return proposed
+        current = self._resolve_for(self.held_from, equity)
+        return limits_while_held(current, proposed, plan_reload(current, proposed))
+
+    def _resolve_for(self, config: Config, equity: float) -> LiveRiskLimits:
         return resolve_limits(
-            cfg.live_risk,
-            exchange_id=cfg.exchange.id,
-            symbols=cfg.exchange.symbols,
+            config.live_risk,
+            exchange_id=config.exchange.id,
+            symbols=config.exchange.symbols,
             equity=equity,
             scale=self.scale,
         )
@@ -105,9 +116,24 @@ class RiskService:
             self.scale = scale
             self.limits = self._resolve(self.limits.equity_basis)
 
-    def replace_config(self, config: Config) -> None:
+    def propose_config(self, config: Config) -> ReloadPlan:
+        """A reload: tightening applies at once; loosening beyond the policy waits for
+        ``ptctl risk approve-reload``."""
+        basis = self.limits.equity_basis
+        old = self.held_from or self.config
+        plan = plan_reload(self._resolve_for(old, basis), self._resolve_for(config, basis))
+        self.held_from = old if plan.needs_approval else None
         self.config = config
+        self.limits = self._resolve(basis)
+        return plan
+
+    def approve_reload(self) -> bool:
+        """Apply the held loosening; False when nothing is waiting."""
+        if self.held_from is None:
+            return False
+        self.held_from = None
         self.limits = self._resolve(self.limits.equity_basis)
+        return True
 
     # --- start-up -----------------------------------------------------------------------
 
@@ -197,6 +223,9 @@ class RiskService:
             error=code,
         )
 
+    def current_day(self) -> TradingDay:
+        return self._day(self.now_ms())
+
     def _day(self, now: int) -> TradingDay:
         day = self.monitor.day
         if day is None or now >= day.end_ms:
@@ -234,6 +263,19 @@ class RiskService:
             realized_only_daily_pnl=self.limits.use_experiments_for_daily_pnl,
         )
 
+    async def _follow_reopen(self, now: int) -> None:
+        """After an automatic kill is released, sizes re-open in steps (0.5, 0.75, 1.0)."""
+        history = await self.db.call(state_store.history, 20)
+        last_breach = await self.db.call(violations.last_breach_ms)
+        status = reopen_status(history, self.limits.reopen, last_breach_ms=last_breach, now_ms=now)
+        self.set_scale(status.scale if status.phase is ReopenPhase.REOPENING else 1.0)
+
+    async def flush_violations(self) -> None:
+        """Write order violations now (they are otherwise written with the next snapshot)."""
+        pending, self._pending = self._pending, []
+        if pending:
+            await self.db.call(violations.record, pending)
+
     # --- the portfolio monitor ------------------------------------------------------------
 
     async def run(self) -> None:
@@ -247,6 +289,7 @@ class RiskService:
     async def tick(self) -> None:
         now = self.now_ms()
         self.last_heartbeat_ms = now
+        await self._follow_reopen(now)
         received = [self.quotes.age_s(s) for s in self.quotes.symbols]
         ages = [a for a in received if a is not None]
         last_md = now - int(min(ages) * 1000) if ages else self.started_ms

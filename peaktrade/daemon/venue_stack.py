@@ -8,6 +8,7 @@ reconciliation has not succeeded, the order path refuses new orders.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ import anyio.abc
 
 from peaktrade.config import Config, Mode, Network
 from peaktrade.core.backoff import backoff_delay
-from peaktrade.core.events import EventSink
+from peaktrade.core.events import DaemonEvent, EventSink
 from peaktrade.credentials import read_credential
 from peaktrade.daemon.risk_service import RiskService
 from peaktrade.daemon.trading import TradingSwitch
@@ -184,7 +185,10 @@ class VenueStack:
                         await self.db.call(journal.all_fills),
                         await self.db.call(journal.live_orders),
                     )
+                with contextlib.suppress(Exception):
+                    await self.market_data.snapshot()  # quotes before READY, if it can
                 tg.start_soon(self.market_data.run)
+                tg.start_soon(self._watch_staleness)
                 tg.start_soon(self.sync.run)
                 if self.private is not None:
                     tg.start_soon(self.private.run)
@@ -209,6 +213,33 @@ class VenueStack:
         if isinstance(executor, CcxtVenue):
             return lambda: self.exchange_balances
         return lambda: None
+
+    async def _watch_staleness(self) -> None:
+        """A symbol going stale (or fresh again) is a condition: alerted on change only."""
+        stale: set[str] = set()
+        while True:
+            await anyio.sleep(1.0)
+            now_stale = set(self.quotes.stale_symbols())
+            for symbol in sorted(now_stale ^ stale):
+                going = symbol in now_stale
+                age = self.quotes.age_s(symbol)
+                self.events(
+                    DaemonEvent(
+                        code="data.stale",
+                        level="WARNING",
+                        message=f"{symbol}: "
+                        + (
+                            f"no fresh quote ({'none yet' if age is None else f'{age:.0f} s'})"
+                            if going
+                            else "quotes fresh again"
+                        ),
+                        ts_ms=self.now_ms(),
+                        context={"symbol": symbol},
+                        dedupe_key=f"data.stale:{symbol}",
+                        resolved=not going,
+                    )
+                )
+            stale = now_stale
 
     async def _refresh_balances(self, venue: CcxtVenue) -> None:
         while True:

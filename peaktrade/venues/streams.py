@@ -82,6 +82,8 @@ class MarketData:
         while True:
             try:
                 await self.snapshot()
+                if self.health.reconnects:
+                    self._reconnected()
                 await self._stream()
             except Exception as exc:  # every failure is a gap, then a backed-off reconnect
                 self.health.connected = False
@@ -143,6 +145,18 @@ class MarketData:
             for ticker in tickers.values():
                 if ticker.get("last"):
                     self._last[str(ticker["symbol"])] = float(ticker["last"])
+
+    def _reconnected(self) -> None:
+        self.events(
+            DaemonEvent(
+                code="exchange.disconnected",
+                level="WARNING",
+                message="market data stream back (REST snapshot taken)",
+                ts_ms=self.now_ms(),
+                dedupe_key="exchange.disconnected:market_data",
+                resolved=True,
+            )
+        )
 
     def _disconnected(self, exc: Exception) -> None:
         now = time.monotonic()

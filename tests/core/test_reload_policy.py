@@ -86,3 +86,19 @@ def test_threshold_is_the_one_in_force() -> None:
     old = limits(max_order_notional=100)
     new = limits(max_order_notional=200, reload=ReloadPolicyConfig(max_loosen_pct=500))
     assert plan_reload(old, new).needs_approval
+
+
+def test_a_held_loosening_keeps_the_limit_the_order_checks_read() -> None:
+    """Held keys must stay old where check_orders looks: the per-symbol default too."""
+    from peaktrade.core.reload_policy import limits_while_held, plan_reload
+    from peaktrade.core.risk_config import LiveRiskConfig
+    from peaktrade.core.risk_limits import resolve_limits
+
+    def limits(order: float, total: float):  # type: ignore[no-untyped-def]
+        config = LiveRiskConfig(max_order_notional=order, max_total_exposure_notional=total)
+        return resolve_limits(config, exchange_id="binance", symbols=["BTC/USDT"], equity=1e5)
+
+    current, proposed = limits(1000, 8000), limits(2000, 7000)
+    held = limits_while_held(current, proposed, plan_reload(current, proposed))
+    assert held.for_symbol("BTC/USDT").max_order_notional == 1000  # loosening held
+    assert held.max_total_exposure_notional == 7000  # tightening applied
