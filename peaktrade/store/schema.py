@@ -17,6 +17,7 @@ MODULES: tuple[str, ...] = (
     "peaktrade.store.violations",
     "peaktrade.store.portfolio_history",
     "peaktrade.store.trading_day",
+    "peaktrade.store.runs",
 )
 
 

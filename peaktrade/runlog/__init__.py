@@ -1,0 +1,1 @@
+"""The run log: run metadata, typed events, their store and JSONL writer."""
