@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ctl import alerts_cmd, orders_cmd, risk_cmd
+from ctl import alerts_cmd, orders_cmd, risk_cmd, runs_cmd
 from ctl.app import EXIT_REFUSED, JsonOpt, ReasonOpt, app, finish, send
 from peaktrade.control.protocol import (
     AuditQuery,
@@ -83,6 +83,7 @@ app.add_typer(orders_cmd.order_app, name="order")
 app.add_typer(orders_cmd.orders_app, name="orders")
 app.add_typer(risk_cmd.risk_app, name="risk")
 app.add_typer(alerts_cmd.alerts_app, name="alerts")
+app.add_typer(runs_cmd.runs_app, name="runs")
 app.command("portfolio")(risk_cmd.portfolio)
 
 

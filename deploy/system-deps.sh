@@ -4,12 +4,14 @@
 #   ShellCheck   lint of deploy/install.sh
 #   python3-venv the installer builds its venv with the system Python
 #   procps       /usr/bin/kill, which the units' ExecReload names
+#   chromium     the dashboard's end-to-end test (headless, over the DevTools protocol)
 set -euo pipefail
 need=()
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3 python3-venv)
 [[ -x /usr/bin/kill ]] || need+=(procps)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]} == 0)); then
     exit 0
 fi

@@ -36,6 +36,23 @@ def run(
     raise typer.Exit(run_daemon(config, state_dir, socket))
 
 
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="Run id (see ptctl runs), or 'latest'.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="HTML file to write.")],
+    state_dir: Annotated[
+        str | None, typer.Option("--state-dir", help="State directory (default: the daemon's).")
+    ] = None,
+    network: Annotated[
+        str | None, typer.Option("--network", help="Which database, when there are several.")
+    ] = None,
+) -> None:
+    """Write one run as a self-contained HTML report (read-only: the daemon may be running)."""
+    from peaktrade.report.cli import report_command
+
+    raise typer.Exit(report_command(run_id, output, state_dir, network))
+
+
 @app.command("check-config")
 def check_config(
     file: Annotated[str, typer.Argument(help="Config file to validate.")],
@@ -64,6 +81,28 @@ def check_config(
         typer.echo("# live: the confirmation (credential live-confirm) is checked at start")
     typer.echo("# effective values, profile included:")
     typer.echo(effective_toml(loaded.config))
+
+
+@app.command("sim-exchange")
+def sim_exchange(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0 picks a free port.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the price walk and faults.")] = 1,
+    prices: Annotated[
+        str | None,
+        typer.Option("--prices", help="Scripted price path (CSV t_offset_s,symbol,price)."),
+    ] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="API key to accept.")] = None,
+    api_secret: Annotated[
+        str | None, typer.Option("--api-secret", help="Matching HMAC secret.")
+    ] = None,
+) -> None:
+    """Run the built-in Binance-compatible exchange simulator alone, until stopped."""
+    from peaktrade.venues.sim.cli import run_sim_exchange
+
+    raise typer.Exit(run_sim_exchange(host, port, seed, prices, api_key, api_secret))
 
 
 @app.command("config-reference")

@@ -19,9 +19,12 @@ import msgspec
 
 from peaktrade.alerts.config import AlertsConfig
 from peaktrade.core.risk_config import LiveRiskConfig
+from peaktrade.dashboard.config import DashboardConfig
 from peaktrade.execution.config import ExecutionConfig
+from peaktrade.metrics.config import MetricsConfig
 from peaktrade.profiles import PROFILES, Profile
 from peaktrade.redaction import redact_text
+from peaktrade.runlog.config import RunLogConfig
 from peaktrade.venues.config import AccountSyncConfig, MarketDataConfig, PaperConfig
 from peaktrade.venues.sim.settings import SimSettings
 
@@ -212,6 +215,12 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Paper broker."""
     sim: SimSettings = SimSettings()
     """Built-in exchange simulator (network sim)."""
+    run_log: RunLogConfig = RunLogConfig()
+    """Run log: each start is a run, its typed events in the state database."""
+    dashboard: DashboardConfig = DashboardConfig()
+    """Read-only dashboard and the daemon's HTTP listener."""
+    metrics: MetricsConfig = MetricsConfig()
+    """Prometheus ``/metrics``."""
 
 
 class ConfigError(Exception):

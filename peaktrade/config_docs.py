@@ -88,7 +88,7 @@ def _show(value: Any) -> str:
         value = list(value)
     text = msgspec.json.encode(value).decode()
     if len(text) > 80 and isinstance(value, list | dict):
-        return f"{len(value)} built-in entries (see `peaktrade check-config`)"
+        return f"{len(value)} built-in entries (see `peaktrade check-config FILE`)"
     return "`" + text + "`"
 
 

@@ -17,9 +17,10 @@ import msgspec
 from ctl.client import Unreachable, ask
 from peaktrade.control.protocol import (
     HEADER,
-    Health,
     Reply,
     Request,
+    Status,
+    StatusResult,
     frame_length,
     reply_decoder,
 )
@@ -97,9 +98,11 @@ class DaemonProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.log()}")
             try:
-                return ask(self.socket, Health(), timeout_s=2.0).ok
+                result = ask(self.socket, Status(), timeout_s=2.0).result
             except Unreachable:
                 return False
+            # ready as systemd would see it: journal and exchange reconciled
+            return isinstance(result, StatusResult) and result.reconciled
 
         wait_for(answered, timeout=timeout)
 

@@ -129,7 +129,7 @@ class ReloadPolicyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     """How a config reload may change limits: tightening at once, big loosening only approved."""
 
     max_loosen_pct: Annotated[float, msgspec.Meta(ge=0, le=1000)] = 25.0
-    """Loosening any limit by more than this percentage needs ``ptctl risk approve-reload``."""
+    """Loosening beyond this percentage needs ``ptctl risk approve-reload --reason T``."""
 
 
 class LiveRiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

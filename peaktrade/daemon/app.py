@@ -41,6 +41,7 @@ from peaktrade.daemon.arming import LiveRefused, check_live_arming
 from peaktrade.daemon.clock import now_ms
 from peaktrade.daemon.commands import Commands
 from peaktrade.daemon.looplag import LoopLag
+from peaktrade.daemon.observability import run_observability
 from peaktrade.daemon.sdnotify import Notifier
 from peaktrade.daemon.trading import TradingSwitch
 from peaktrade.daemon.venue_stack import VenueStack
@@ -71,6 +72,9 @@ RESTART_ONLY = (
     "account_sync",
     "execution",
     "portfolio",
+    "run_log",
+    "dashboard",
+    "metrics",
 )
 _LOG_LEVELS = {"INFO": "info", "WARNING": "warning", "CRITICAL": "error"}
 
@@ -196,6 +200,7 @@ class Daemon:
             await tg.start(self.server.serve, sock)
             tg.start_soon(self.notifier.watchdog, self.healthy)
             await tg.start(self.stack.run)
+            await tg.start(run_observability, self)
             assert self.stack.path is not None
             self.drainers.append(self.stack.path.drain)
             state = self.switch.state

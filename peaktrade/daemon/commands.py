@@ -30,6 +30,9 @@ from peaktrade.control.protocol import (
     RiskApproveReload,
     RiskQuery,
     RiskViolationsQuery,
+    RunEventsQuery,
+    RunShow,
+    RunsQuery,
     StateResult,
     Status,
     StatusResult,
@@ -39,7 +42,7 @@ from peaktrade.control.protocol import (
 from peaktrade.control.server import CommandError
 from peaktrade.core import auto_kill
 from peaktrade.core import trading_state as ts
-from peaktrade.daemon import alerts_view, health, orders_view, risk_view
+from peaktrade.daemon import alerts_view, health, orders_view, risk_view, runs_view
 from peaktrade.daemon.clock import now_ms
 from peaktrade.daemon.risk_service import RiskService
 from peaktrade.execution.engine import OrderPath
@@ -92,6 +95,8 @@ class Commands:
                 )
             case RiskApproveReload() | AlertAck() | AlertsTest():
                 return await self._audited(request, peer)
+            case RunsQuery() | RunShow() | RunEventsQuery():
+                return await runs_view.answer(self.daemon, request)
         raise CommandError("request.unsupported", f"{command_name(request)} is not handled")
 
     def _risk(self) -> RiskService:

@@ -190,7 +190,11 @@ class RiskService:
                         message=f"{intents[i].side.value} {intents[i].qty:g} {r.symbol}: "
                         f"{', '.join(r.reason_codes)}" + ("" if r.allowed else " (refused)"),
                         ts_ms=now,
-                        context={"symbol": r.symbol, "allowed": r.allowed},
+                        context={
+                            "symbol": r.symbol,
+                            "allowed": r.allowed,
+                            "codes": ",".join(r.reason_codes),
+                        },
                         dedupe_key=f"risk.order_violation:{r.symbol}:{','.join(r.reason_codes)}",
                     )
                 )

@@ -17,7 +17,10 @@ from tests.support import ROOT, DaemonProcess
 PROGRAMS = {"ptctl": ptctl_app, "peaktrade": peaktrade_app}
 EXIT_USAGE = 2
 # commands that would take over the process; their arguments are still parsed for real
-LONG_RUNNING = {("peaktrade", "run"): "peaktrade.daemon.app.run_daemon"}
+LONG_RUNNING = {
+    ("peaktrade", "run"): "peaktrade.daemon.app.run_daemon",
+    ("peaktrade", "sim-exchange"): "peaktrade.venues.sim.cli.run_sim_exchange",
+}
 
 
 def doc_files() -> list[Path]:
