@@ -88,6 +88,12 @@ _CATALOGUE = (
     AlertCode("alerts.dropped", _W, "Alerts dropped: queue full", "alerts-dropped"),
     AlertCode("alerts.test", _I, "Test alert", "alerts-test"),
     AlertCode(
+        "dashboard.unavailable",
+        _W,
+        "Dashboard/metrics listener not started",
+        "dashboard-unavailable",
+    ),
+    AlertCode(
         "order.unknown", _W, "Order outcome unknown: resolving by lookup", "order-unresolved"
     ),
     AlertCode("exchange.clock_skew", _W, "Exchange clock offset resynced", "exchange-clock-skew"),
