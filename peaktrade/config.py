@@ -25,6 +25,8 @@ from peaktrade.metrics.config import MetricsConfig
 from peaktrade.profiles import PROFILES, Profile
 from peaktrade.redaction import redact_text
 from peaktrade.runlog.config import RunLogConfig
+from peaktrade.strategy.config import StrategyConfig
+from peaktrade.strategy.registry import strategy_problems
 from peaktrade.venues.config import AccountSyncConfig, MarketDataConfig, PaperConfig
 from peaktrade.venues.sim.settings import SimSettings
 
@@ -71,8 +73,6 @@ class RunConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     """sim (built-in simulator), testnet or mainnet."""
     account_label: Label = "default"
     """Names the exchange account; live needs a confirmation equal to it."""
-    strategy: str = "none"
-    """Strategy that produces orders; ``none`` means operator-driven only."""
 
 
 class LiveConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -193,6 +193,8 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Live arming."""
     exchange: ExchangeConfig = ExchangeConfig()
     """Exchange and markets."""
+    strategy: StrategyConfig = StrategyConfig()
+    """The strategy that places orders on its own."""
     control: ControlConfig = ControlConfig()
     """Control socket."""
     logging: LoggingConfig = LoggingConfig()
@@ -287,6 +289,7 @@ def semantic_problems(config: Config) -> list[str]:
         problems.append(f'live.armed: only meaningful with mode "live", not {run.mode.value!r}')
     if len(set(config.exchange.symbols)) != len(config.exchange.symbols):
         problems.append("exchange.symbols: each symbol may appear once")
+    problems.extend(strategy_problems(config.strategy, config.exchange.symbols))
     if config.exchange.sim_url and run.network is not Network.SIM:
         problems.append('exchange.sim_url: only for network "sim"')
     if run.network is Network.SIM:

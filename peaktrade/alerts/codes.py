@@ -103,6 +103,9 @@ _CATALOGUE = (
     AlertCode("kill.market_data_gap", _C, "Auto-kill: market data gap", "automatic-kill"),
     AlertCode("kill.heartbeat_missing", _C, "Auto-kill: heartbeat missing", "automatic-kill"),
     AlertCode("alerts.unknown_code", _W, "Alert with an unknown code", "alert-codes"),
+    AlertCode(
+        "strategy.failed", _C, "Strategy code raised: skipped", "strategy-failed", stateful=True
+    ),
 )
 
 CODES: Mapping[str, AlertCode] = {c.code: c for c in _CATALOGUE}

@@ -43,6 +43,7 @@ from peaktrade.daemon.commands import Commands
 from peaktrade.daemon.looplag import LoopLag
 from peaktrade.daemon.observability import run_observability
 from peaktrade.daemon.sdnotify import Notifier
+from peaktrade.daemon.strategy_runner import StrategyRunner, build_runner
 from peaktrade.daemon.trading import TradingSwitch
 from peaktrade.daemon.venue_stack import VenueStack
 from peaktrade.execution.kill_actions import cancel_open as cancel_open_orders
@@ -51,6 +52,7 @@ from peaktrade.log import configure_logging, get_logger, set_run_context
 from peaktrade.store.audit import AuditEntry
 from peaktrade.store.audit import record as audit_record
 from peaktrade.store.db import Database, db_path
+from peaktrade.strategy.base import StrategyError
 
 log = get_logger("peaktrade.daemon")
 
@@ -64,6 +66,7 @@ RESTART_ONLY = (
     "run",
     "live",
     "exchange",
+    "strategy",
     "daemon",
     "sim",
     "paper",
@@ -98,6 +101,7 @@ class Daemon:
         self.switch: TradingSwitch | None = None
         self.server: ControlServer | None = None
         self.stack: VenueStack | None = None
+        self.strategy: StrategyRunner | None = None
         self.alerts: AlertService | None = None
         self.exit_reason = "running"
         self.task_group: anyio.abc.TaskGroup | None = None
@@ -186,6 +190,18 @@ class Daemon:
             now_ms=now_ms,
             account_label=self.config.run.account_label,
         )
+        try:
+            strategy = build_runner(
+                self.stack,
+                self.config.strategy,
+                quote_currency=self.config.exchange.quote_currency,
+                events=self.emit,
+                now_ms=now_ms,
+            )
+        except StrategyError as exc:
+            log.error("strategy_refused", code=exc.code, reason=str(exc))
+            return EXIT_CONFIG
+        self.strategy = strategy
         mode, network = self.identity()
         self.alerts = AlertService.from_config(
             self.config.live_alerts, db=self.db, mode=mode, network=network, run_id=self.run_id
@@ -200,6 +216,7 @@ class Daemon:
             await tg.start(self.server.serve, sock)
             tg.start_soon(self.notifier.watchdog, self.healthy)
             await tg.start(self.stack.run)
+            tg.start_soon(strategy.run)
             await tg.start(run_observability, self)
             assert self.stack.path is not None
             self.drainers.append(self.stack.path.drain)

@@ -36,6 +36,8 @@ from peaktrade.control.protocol import (
     StateResult,
     Status,
     StatusResult,
+    StrategyPreview,
+    StrategyPreviewResult,
     Transition,
     command_name,
 )
@@ -49,6 +51,7 @@ from peaktrade.execution.engine import OrderPath
 from peaktrade.log import get_logger
 from peaktrade.redaction import redact, redact_text
 from peaktrade.store import audit, journal
+from peaktrade.strategy.base import StrategyError
 
 if TYPE_CHECKING:
     from peaktrade.daemon.app import Daemon
@@ -74,6 +77,8 @@ class Commands:
                 return await self._audited(request, peer)
             case OrderPreview(order=spec):
                 return orders_view.preview(self._path(), spec)
+            case StrategyPreview():
+                return self._strategy_preview()
             case OrdersQuery(open_only=open_only, limit=limit):
                 return await orders_view.query(self._path(), open_only=open_only, limit=limit)
             case PortfolioQuery() as q:
@@ -115,6 +120,18 @@ class Commands:
         if stack is None or stack.path is None:
             raise CommandError("daemon.starting", "the order path is not up yet", "retry shortly")
         return stack.path
+
+    def _strategy_preview(self) -> StrategyPreviewResult:
+        runner = self.daemon.strategy
+        if runner is None:
+            raise CommandError("daemon.starting", "the strategy is not up yet", "retry shortly")
+        try:
+            name, screened = runner.preview()
+        except StrategyError as exc:
+            raise CommandError(exc.code, str(exc), "retry shortly") from None
+        return StrategyPreviewResult(
+            strategy=name, decisions=[orders_view.decision(s) for s in screened]
+        )
 
     async def _status(self) -> StatusResult:
         d = self.daemon

@@ -98,7 +98,7 @@ class Observability:
             mode=run.mode.value,
             network=run.network.value,
             account=run.account_label,
-            strategy=run.strategy,
+            strategy=daemon.config.strategy.name,
             pid=daemon.pid,
             started_ms=daemon.started_at_ms,
         )

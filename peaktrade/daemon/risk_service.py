@@ -9,6 +9,7 @@ what the monitor reports into snapshots, violations, alerts and latch moves.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 
 import anyio
@@ -52,7 +53,8 @@ from peaktrade.venues.quotes import QuoteBook
 
 log = get_logger("peaktrade.risk")
 
-Balances = Callable[[], dict[str, float] | None]
+# total balances per asset and when they were read (monotonic), or None: fills only
+Balances = Callable[[], tuple[dict[str, float], float] | None]
 
 
 class RiskService:
@@ -85,6 +87,7 @@ class RiskService:
         self.last_heartbeat_ms = self.started_ms
         self.latest: LivePortfolioSnapshot | None = None
         self.snapshot_listeners: list[Callable[[LivePortfolioSnapshot], None]] = []
+        self._recent_fills: list[tuple[float, Fill]] = []  # (monotonic, fill)
         self.scale = 1.0
         self.held_from: Config | None = None  # the config before a reload held for approval
         self.limits = self._resolve(starting_cash)
@@ -149,7 +152,7 @@ class RiskService:
 
     # --- the order gate (sync, on the order path) ------------------------------------------
 
-    def check(self, intents: Sequence[OrderIntent]) -> list[RiskVerdict]:
+    def check(self, intents: Sequence[OrderIntent], *, record: bool) -> list[RiskVerdict]:
         now = self.now_ms()
         snapshot = RiskSnapshot(
             now_ms=now,
@@ -179,7 +182,7 @@ class RiskService:
                 RiskVerdict(allowed=result.allowed, reducing=result.reducing, checks=checks)
             )
         offending = [i for i, r in enumerate(results) if r.breaches]
-        if offending:
+        if offending and record:
             self._pending.extend(order_violations(intents, results, now_ms=now))
             for i in offending:
                 r = results[i]
@@ -217,6 +220,7 @@ class RiskService:
 
     def on_fill(self, fill: Fill) -> None:
         self.ledger = apply_fills(self.ledger, [fill])
+        self._recent_fills.append((time.monotonic(), fill))
 
     def on_exchange_call(self, ok: bool, code: str) -> None:
         self.exchange = record_exchange_call(
@@ -245,11 +249,17 @@ class RiskService:
         return day
 
     def ledger_now(self) -> Ledger:
-        balances = self.balances()
-        if balances is None:
+        got = self.balances()
+        if got is None:
             return self.ledger
+        balances, read_at = got
+        # fills after the balances were read are not in them yet: add them, so a position
+        # is never taken back to its size before the fill (the order gate relies on it)
+        self._recent_fills = [(t, f) for t, f in self._recent_fills if t > read_at - 1.0]
+        later = [f for t, f in self._recent_fills if t > read_at]
         marks = {s: q.mid for s, q in self.quotes.snapshot().items()}
-        return with_balances(self.ledger, balances, self.config.exchange.symbols, marks)
+        adjusted = balances_after(balances, later) if later else balances
+        return with_balances(self.ledger, adjusted, self.config.exchange.symbols, marks)
 
     def snapshot_now(self, now: int | None = None) -> LivePortfolioSnapshot:
         at = self.now_ms() if now is None else now
@@ -334,6 +344,19 @@ class RiskService:
                 log.error("risk_latch_moved", state=applied.state.value, reason=reason)
         for listener in self.snapshot_listeners:
             listener(report.snapshot)
+
+
+def balances_after(balances: dict[str, float], fills: Sequence[Fill]) -> dict[str, float]:
+    """Balances moved by fills the exchange had not yet reflected when they were read."""
+    out = dict(balances)
+    for fill in fills:
+        base, _, quote = fill.symbol.partition("/")
+        signed = fill.side.sign * fill.qty
+        out[base] = out.get(base, 0.0) + signed
+        out[quote] = out.get(quote, 0.0) - signed * fill.price
+        if fill.fee_currency:
+            out[fill.fee_currency] = out.get(fill.fee_currency, 0.0) - fill.fee
+    return out
 
 
 def _alert_event(alert: RiskAlert, now: int) -> DaemonEvent:

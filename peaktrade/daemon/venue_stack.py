@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -98,7 +99,7 @@ class VenueStack:
             else config.paper.starting_balances.get(config.exchange.quote_currency, 0.0),
             interval_s=config.portfolio.snapshot_interval_s,
         )
-        self.exchange_balances: dict[str, float] | None = None
+        self.exchange_balances: tuple[dict[str, float], float] | None = None
         self.sim: SimHandle | None = None
         self.venue: CcxtVenue | None = None
         self.path: OrderPath | None = None
@@ -203,13 +204,18 @@ class VenueStack:
                 with anyio.CancelScope(shield=True):
                     await venue.close()
 
-    def _balances_of(self, executor: Executor) -> Callable[[], dict[str, float] | None]:
-        """Total balances per asset, the truth for cash and sizes (None: fills only)."""
+    def _balances_of(
+        self, executor: Executor
+    ) -> Callable[[], tuple[dict[str, float], float] | None]:
+        """Total balances per asset and when read: the truth for cash and sizes."""
         if isinstance(executor, PaperBroker):
-            return lambda: {
-                a: executor.free.get(a, 0.0) + executor.locked.get(a, 0.0)
-                for a in set(executor.free) | set(executor.locked)
-            }
+            return lambda: (
+                {
+                    a: executor.free.get(a, 0.0) + executor.locked.get(a, 0.0)
+                    for a in set(executor.free) | set(executor.locked)
+                },
+                time.monotonic(),  # the paper broker's books are always current
+            )
         if isinstance(executor, CcxtVenue):
             return lambda: self.exchange_balances
         return lambda: None
@@ -244,8 +250,12 @@ class VenueStack:
     async def _refresh_balances(self, venue: CcxtVenue) -> None:
         while True:
             try:
+                asked = time.monotonic()  # fills after this may be missing from the answer
                 raw = await venue.fetch_balances()
-                self.exchange_balances = {a: free + used for a, (free, used) in raw.items()}
+                self.exchange_balances = (
+                    {a: free + used for a, (free, used) in raw.items()},
+                    asked,
+                )
             except Exception as exc:
                 log.warning("balances_refresh_failed", error=type(exc).__name__)
             await anyio.sleep(self.config.portfolio.balance_refresh_s)

@@ -72,7 +72,9 @@ class RiskVerdict(msgspec.Struct, frozen=True):
 
 
 class RiskGate(Protocol):
-    def check(self, intents: Sequence[OrderIntent]) -> list[RiskVerdict]: ...
+    def check(self, intents: Sequence[OrderIntent], *, record: bool) -> list[RiskVerdict]:
+        """``record``: persist and alert violations (submissions only, never a preview)."""
+        ...
 
     def record_sent(self, intents: Sequence[OrderIntent]) -> None: ...
 
@@ -127,9 +129,10 @@ class OrderPath:
         return {symbol: p.qty for symbol, p in self.positions.items() if p.qty != 0}
 
     def screen(
-        self, intents: Sequence[OrderIntent], *, bypass_state: bool = False
+        self, intents: Sequence[OrderIntent], *, bypass_state: bool = False, record: bool = False
     ) -> list[Screened]:
-        verdicts = self.risk.check(intents) if self.risk is not None else None
+        """Every check, no side effect unless ``record`` (which only ``submit`` sets)."""
+        verdicts = self.risk.check(intents, record=record) if self.risk is not None else None
         reduces_flags = (
             [v.reducing for v in verdicts] if verdicts is not None else self._reducing(intents)
         )
@@ -219,7 +222,7 @@ class OrderPath:
         self.inflight += 1
         self._idle = anyio.Event() if self.inflight == 1 else self._idle
         try:
-            screened = self.screen(intents, bypass_state=bypass_state)
+            screened = self.screen(intents, bypass_state=bypass_state, record=True)
             if group and not all(s.allowed for s in screened):
                 return [_refused(s) for s in screened]  # a group goes whole or not at all
             passed = [(s, (roles or [""] * len(intents))[i]) for i, s in enumerate(screened)]

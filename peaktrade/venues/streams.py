@@ -7,6 +7,7 @@ treated like a disconnect once nothing has arrived for the staleness window.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections import deque
@@ -14,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
+import ccxt.async_support as ccxt_errors
 
 from peaktrade.core.backoff import backoff_delay
 from peaktrade.core.events import DaemonEvent, EventSink
@@ -75,6 +77,7 @@ class MarketData:
         self.health = StreamHealth("market_data")
         self._rng = random.Random()
         self._last: dict[str, float] = {}
+        self._clients: set[str] = set()  # ccxt.pro websocket clients this feed opened
         self.frames = 0
 
     async def run(self) -> None:
@@ -117,8 +120,14 @@ class MarketData:
     async def _watch_book(self) -> None:
         exchange = self.venue.exchange
         while True:
-            with anyio.fail_after(self.config.stale_after_s):
-                books = await exchange.watch_bids_asks(self.book.symbols)
+            before = set(getattr(exchange, "clients", {}))
+            try:
+                with anyio.fail_after(self.config.stale_after_s):
+                    books = await exchange.watch_bids_asks(self.book.symbols)
+            except TimeoutError:
+                await self._drop_silent_connections()
+                raise
+            self._clients |= set(getattr(exchange, "clients", {})) - before
             self.health.touch()
             self.frames += 1
             for raw in books.values():
@@ -137,6 +146,26 @@ class MarketData:
                         ts_ms=int(raw.get("timestamp") or self.now_ms()),
                     )
                 )
+
+    async def _drop_silent_connections(self) -> None:
+        """A feed that says nothing with its socket open is frozen: close our connections so
+        the next watch dials anew (ccxt.pro would otherwise wait on the same socket)."""
+        clients = getattr(self.venue.exchange, "clients", {})
+        with anyio.CancelScope(shield=True):  # resetting one client fails its sibling task
+            await self._drop(clients)
+
+    async def _drop(self, clients: dict[str, Any]) -> None:
+        for url in list(self._clients):
+            client = clients.pop(url, None)  # the next watch must dial, not reuse this one
+            if client is None:
+                continue
+            # reject the watchers' futures with an error (client.close() would *cancel* them,
+            # which surfaces as a stray cancellation in our tasks), then drop the socket
+            # without waiting for a close handshake a frozen peer never answers
+            client.reset(ccxt_errors.NetworkError(f"{url}: silent for too long"))
+            with contextlib.suppress(Exception), anyio.move_on_after(0.5):
+                await client.aiohttp_close()
+        self._clients.clear()
 
     async def _watch_last(self) -> None:
         exchange = self.venue.exchange
@@ -164,7 +193,7 @@ class MarketData:
         self.health.recent_reconnects.append(now)
         window = self.config.reconnect_storm_window_s
         recent = [t for t in self.health.recent_reconnects if now - t <= window]
-        kind = "silent" if isinstance(exc, TimeoutError) else type(exc).__name__
+        kind = _reason(exc)
         log.warning("market_data_disconnected", reason=kind, reconnects=self.health.reconnects)
         self.events(
             DaemonEvent(
@@ -187,6 +216,21 @@ class MarketData:
                     dedupe_key="exchange.reconnect_storm",
                 )
             )
+
+
+def _reason(exc: BaseException) -> str:
+    """``silent`` when the feed timed out (whatever its sibling task then raised)."""
+    leaves: list[BaseException] = []
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        else:
+            leaves.append(current)
+    if any(isinstance(leaf, TimeoutError) for leaf in leaves):
+        return "silent"
+    return type(leaves[0]).__name__ if leaves else type(exc).__name__
 
 
 Publish = Callable[[VenueUpdate], None]

@@ -63,6 +63,9 @@ def test_preview_shows_every_check_and_has_no_side_effect(
     rules = {c.rule for c in decision.checks}
     assert {"trading_state", "fresh_quote", "max_order_notional", "price_band_pct"} <= rules
     assert orders_in_journal(d) == before  # nothing journaled, nothing sent
+    assert ptctl(d, "risk", "violations")["result"]["violations"] == []  # nor recorded
+    codes = [a["code"] for a in ptctl(d, "alerts")["result"]["alerts"]]
+    assert "risk.order_violation" not in codes  # nor alerted
 
 
 def test_submit_is_refused_when_halted(make_daemon: Callable[..., DaemonProcess]) -> None:
