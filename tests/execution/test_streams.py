@@ -89,7 +89,7 @@ async def test_reconnect_storm_raises_a_critical_event(
     for _ in range(4):
         count = md.health.reconnects
         sim.faults.drop_websockets()
-        await until(lambda: md.health.reconnects > count)
+        await until(lambda count=count: md.health.reconnects > count)
         await until(lambda: all(book.fresh(s) for s in SYMBOLS))
     storms = [e for e in events if e.code == "exchange.reconnect_storm"]
     assert storms and storms[0].level == "CRITICAL"
@@ -117,7 +117,7 @@ async def test_private_stream_reports_orders_and_fills(
             deadline = time.monotonic() + 10
             while not private.health.last_message:  # the subscription is made by the first watch
                 assert time.monotonic() < deadline, "no order update on the private stream"
-                (result,) = await h.path.submit([intent])
+                await h.path.submit([intent])
                 await anyio.sleep(0.2)
             # a resting buy that fills only when the price falls: only the stream can tell us
             rest_price = round(float(sim.engine.markets["BTCUSDT"].last) * 0.99, 2)
