@@ -10,7 +10,7 @@ import enum
 
 import msgspec
 
-from peaktrade.core.model import OrderIntent
+from peaktrade.core.model import OrderIntent, OrderType, Side
 
 
 class OrderState(enum.StrEnum):
@@ -148,3 +148,77 @@ def merge_report(order: JournalOrder, report: ExchangeOrderReport) -> Merged | N
     ):
         return None
     return Merged(new, filled, avg)
+
+
+class OcoIntent(msgspec.Struct, frozen=True, kw_only=True):
+    """An exit in two legs, one cancelling the other: take profit above, stop loss below (for
+    a sell; mirrored for a buy). ``stop_limit_price`` defaults to 0.5 % through the stop."""
+
+    symbol: str
+    side: Side
+    qty: float
+    take_profit_price: float
+    stop_price: float
+    stop_limit_price: float | None = None
+    source: str = "strategy"
+    tag: str = ""
+
+
+class BracketIntent(msgspec.Struct, frozen=True, kw_only=True):
+    """An entry, then, once it has filled, an OCO exit for what filled."""
+
+    entry: OrderIntent
+    take_profit_price: float
+    stop_price: float
+    stop_limit_price: float | None = None
+
+
+STOP_LIMIT_SLACK = 0.005
+
+
+def oco_legs(oco: OcoIntent) -> tuple[OrderIntent, OrderIntent]:
+    """The take-profit (post-only limit) and stop-loss (stop-limit) legs of an OCO."""
+    through = -1.0 if oco.side is Side.SELL else 1.0
+    limit = oco.stop_limit_price or oco.stop_price * (1 + through * STOP_LIMIT_SLACK)
+    take = OrderIntent(
+        symbol=oco.symbol,
+        side=oco.side,
+        qty=oco.qty,
+        type=OrderType.LIMIT,
+        price=oco.take_profit_price,
+        post_only=True,
+        source=oco.source,
+        tag=oco.tag or "oco take profit",
+    )
+    stop = OrderIntent(
+        symbol=oco.symbol,
+        side=oco.side,
+        qty=oco.qty,
+        type=OrderType.STOP_LOSS_LIMIT,
+        price=limit,
+        stop_price=oco.stop_price,
+        source=oco.source,
+        tag=oco.tag or "oco stop loss",
+    )
+    return take, stop
+
+
+def exit_of(bracket: BracketIntent, filled_qty: float) -> OcoIntent:
+    """The OCO that protects a bracket's filled entry."""
+    entry = bracket.entry
+    return OcoIntent(
+        symbol=entry.symbol,
+        side=Side.SELL if entry.side is Side.BUY else Side.BUY,
+        qty=filled_qty,
+        take_profit_price=bracket.take_profit_price,
+        stop_price=bracket.stop_price,
+        stop_limit_price=bracket.stop_limit_price,
+        source=entry.source,
+        tag="bracket exit",
+    )
+
+
+def stop_triggered(stop: OrderIntent, last: float) -> bool:
+    """Binance semantics: a sell stop fires at or below its stop, a buy stop at or above."""
+    assert stop.stop_price is not None
+    return last <= stop.stop_price if stop.side is Side.SELL else last >= stop.stop_price

@@ -159,11 +159,11 @@ class Daemon:
         """Cancel and flatten after the kill is durable and acknowledged, not before."""
         if self.task_group is None or self.stack is None or self.stack.path is None:
             return
-        path = self.stack.path
+        path, contingent = self.stack.path, self.stack.contingent
 
         async def follow_up() -> None:
             if cancel_open:
-                await cancel_open_orders(path)
+                await cancel_open_orders(path, contingent)
             if flatten:
                 await flatten_positions(path)
 

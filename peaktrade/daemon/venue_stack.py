@@ -24,6 +24,7 @@ from peaktrade.credentials import read_credential
 from peaktrade.daemon.risk_service import RiskService
 from peaktrade.daemon.trading import TradingSwitch
 from peaktrade.execution.account_sync import AccountSync, UpdateChannel
+from peaktrade.execution.contingent import ContingentOrders
 from peaktrade.execution.engine import OrderPath
 from peaktrade.execution.reconcile import ReconcileReport, reconcile
 from peaktrade.execution.resolver import Resolver
@@ -107,6 +108,7 @@ class VenueStack:
         self.market_data: MarketData | None = None
         self.private: PrivateStream | None = None
         self.resolver: Resolver | None = None
+        self.contingent: ContingentOrders | None = None
         self.markets_loaded = False
         self.reconciled = False
         self.last_reconcile: ReconcileReport | None = None
@@ -161,6 +163,10 @@ class VenueStack:
             await path.load()
             await self.risk.load()
             path.fill_listeners.append(self.risk.on_fill)
+            self.contingent = ContingentOrders(path, self.now_ms)
+            await self.contingent.load()
+            path.order_listeners.append(self.contingent.on_order)
+            self.quotes.subscribe(self.contingent.on_quote)
             self.market_data = MarketData(
                 venue, self.quotes, self.config.market_data, self.events, self.now_ms
             )
@@ -196,6 +202,7 @@ class VenueStack:
                 await self._reconcile_until_done()
                 tg.start_soon(self.resolver.run)
                 tg.start_soon(self.risk.run)
+                tg.start_soon(self.contingent.run)
                 if executor is venue:
                     tg.start_soon(self._refresh_balances, venue)
                 self.ready.set()

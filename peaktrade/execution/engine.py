@@ -215,14 +215,25 @@ class OrderPath:
         bypass_state: bool = False,
         group: bool = False,
         roles: Sequence[str] | None = None,
+        alternatives: bool = False,
     ) -> list[Submitted]:
-        """Screen, journal what passed, send it; one result per intent, in order."""
+        """Screen, journal what passed, send it; one result per intent, in order.
+
+        ``group``: legs of one decision, journaled together, all or none. ``alternatives``:
+        legs of which at most one can execute (an OCO): each is screened on its own rather
+        than cumulatively, and, where the executor has native OCO, they go in one request.
+        """
         if len(intents) > self.config.max_batch:
             raise ValueError(f"at most {self.config.max_batch} intents per submission")
         self.inflight += 1
         self._idle = anyio.Event() if self.inflight == 1 else self._idle
         try:
-            screened = self.screen(intents, bypass_state=bypass_state, record=True)
+            if alternatives:
+                screened = [
+                    self.screen([i], bypass_state=bypass_state, record=True)[0] for i in intents
+                ]
+            else:
+                screened = self.screen(intents, bypass_state=bypass_state, record=True)
             if group and not all(s.allowed for s in screened):
                 return [_refused(s) for s in screened]  # a group goes whole or not at all
             passed = [(s, (roles or [""] * len(intents))[i]) for i, s in enumerate(screened)]
@@ -241,6 +252,8 @@ class OrderPath:
             )
             if self.risk is not None and orders:
                 self.risk.record_sent([o.intent for o in orders])
+            if alternatives and group and len(orders) > 1 and self.executor.native_oco:
+                return await self._send_oco([s for s, _ in passed], orders)
             results: list[Submitted] = []
             queue = iter(orders)
             for s, _ in passed:
@@ -271,6 +284,30 @@ class OrderPath:
             code=result.code,
             message=result.message,
         )
+
+    async def _send_oco(
+        self, screened: list[Screened], orders: list[JournalOrder]
+    ) -> list[Submitted]:
+        """Both legs in one native request; each leg's outcome recorded like a single order."""
+        with anyio.CancelScope(shield=True):
+            self.sending.update(o.client_order_id for o in orders)
+            try:
+                results = await self.executor.submit_oco(orders)
+                finals = [
+                    await self._record_submit(o, r) for o, r in zip(orders, results, strict=True)
+                ]
+            finally:
+                self.sending.difference_update(o.client_order_id for o in orders)
+        return [
+            Submitted(
+                screened=s,
+                order=final,
+                outcome=r.outcome.value,
+                code=r.code,
+                message=r.message,
+            )
+            for s, final, r in zip(screened, finals, results, strict=True)
+        ]
 
     async def _record_submit(self, order: JournalOrder, result: SubmitResult) -> JournalOrder:
         now = self.now_ms()

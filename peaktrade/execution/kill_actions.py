@@ -11,6 +11,7 @@ import msgspec
 
 from peaktrade.core.model import OrderIntent, OrderType, Side
 from peaktrade.core.orders import JournalOrder, OrderState, Outcome
+from peaktrade.execution.contingent import ContingentOrders
 from peaktrade.execution.engine import OrderPath, Submitted
 from peaktrade.log import get_logger
 from peaktrade.store import journal
@@ -26,8 +27,12 @@ class CancelSummary(msgspec.Struct, frozen=True):
     errors: list[str]
 
 
-async def cancel_open(path: OrderPath) -> CancelSummary:
-    """Cancel every live order: per-symbol cancel-all first, then one by one what is left."""
+async def cancel_open(path: OrderPath, contingent: ContingentOrders | None = None) -> CancelSummary:
+    """Cancel every live order: per-symbol cancel-all first, then one by one what is left.
+
+    Held stops and waiting brackets are disarmed first, so none fires into the cancel."""
+    if contingent is not None:
+        await contingent.cancel_all("kill with cancel-open")
     live = await path.db.call(journal.live_orders)
     symbols = sorted({o.intent.symbol for o in live})
     errors: list[str] = []

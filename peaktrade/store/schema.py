@@ -13,6 +13,7 @@ MODULES: tuple[str, ...] = (
     "peaktrade.store.trading_state",
     "peaktrade.store.audit",
     "peaktrade.store.journal",
+    "peaktrade.store.triggers",
     "peaktrade.store.alerts",
     "peaktrade.store.violations",
     "peaktrade.store.portfolio_history",

@@ -165,6 +165,56 @@ class CcxtVenue:
         )
         return SubmitResult(Outcome.ACCEPTED, report=report, fills=fills)
 
+    @property
+    def native_oco(self) -> bool:
+        """Binance's orderList/oco: both legs in one request, the exchange cancels the other."""
+        return bool(getattr(self.exchange, "id", "") == "binance")
+
+    async def submit_oco(self, legs: list[JournalOrder]) -> list[SubmitResult]:
+        by_role = {leg.role: leg for leg in legs}
+        take, stop = by_role["take_profit"], by_role["stop_loss"]
+        ex = self.exchange
+        symbol = take.intent.symbol
+        market = ex.market(symbol)
+        sell = take.intent.side is Side.SELL
+        limit_leg = {"Type": "LIMIT_MAKER", "Price": _price(ex, symbol, take.intent.price)}
+        stop_leg = {
+            "Type": "STOP_LOSS_LIMIT",
+            "StopPrice": _price(ex, symbol, stop.intent.stop_price),
+            "Price": _price(ex, symbol, stop.intent.price),
+            "TimeInForce": "GTC",
+        }
+        above, below = (limit_leg, stop_leg) if sell else (stop_leg, limit_leg)
+        above_leg, below_leg = (take, stop) if sell else (stop, take)
+        params: dict[str, Any] = {
+            "symbol": market["id"],
+            "side": "SELL" if sell else "BUY",
+            "quantity": ex.amount_to_precision(symbol, take.intent.qty),
+            "listClientOrderId": take.group_id,
+            "aboveClientOrderId": above_leg.client_order_id,
+            "belowClientOrderId": below_leg.client_order_id,
+            "newOrderRespType": "FULL",
+            **{f"above{k}": v for k, v in above.items()},
+            **{f"below{k}": v for k, v in below.items()},
+        }
+        try:
+            raw = await self.call("private_post_orderlist_oco", params)
+        except VenueBackoff as exc:
+            return [SubmitResult(Outcome.RETRYABLE, code="venue.backoff", message=str(exc))] * 2
+        except Exception as exc:
+            verdict = classify(exc)
+            return [SubmitResult(verdict.outcome, code=verdict.code, message=_clean(verdict))] * 2
+        reports = {str(r.get("clientOrderId")): r for r in raw.get("orderReports") or []}
+        out = []
+        for leg in legs:
+            found = reports.get(leg.client_order_id)
+            if found is None:  # accepted as a list but this leg's report is missing
+                out.append(SubmitResult(Outcome.UNKNOWN, code="exchange.oco_leg_unreported"))
+                continue
+            report = report_from_ccxt(ex.parse_order(found, market), leg)
+            out.append(SubmitResult(Outcome.ACCEPTED, report=report))
+        return out
+
     async def cancel(self, order: JournalOrder) -> CancelResult:
         params = {"clientOrderId": order.client_order_id}
         try:
@@ -309,6 +359,11 @@ def fill_from_ccxt(raw: Mapping[str, Any]) -> VenueFill:
             client_order_id=str(info.get("c") or raw.get("clientOrderId") or ""),
         ),
     )
+
+
+def _price(exchange: Any, symbol: str, price: float | None) -> str:
+    assert price is not None
+    return str(exchange.price_to_precision(symbol, price))
 
 
 def _http_status(exc: Exception) -> int | None:

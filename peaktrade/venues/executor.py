@@ -58,7 +58,16 @@ class Executor(Protocol):
 
     name: str  # "shadow", "paper", "exchange"
 
+    @property
+    def native_oco(self) -> bool:
+        """One request places both legs and the venue cancels the other on a fill."""
+        ...
+
     async def submit(self, order: JournalOrder) -> SubmitResult: ...
+
+    async def submit_oco(self, legs: list[JournalOrder]) -> list[SubmitResult]:
+        """Native OCO (only called when ``native_oco``): one result per leg, in order."""
+        ...
 
     async def cancel(self, order: JournalOrder) -> CancelResult: ...
 

@@ -42,6 +42,7 @@ def split_symbol(symbol: str) -> tuple[str, str]:
 
 class PaperBroker:
     name = "paper"
+    native_oco = False  # the daemon emulates OCO and brackets here
 
     def __init__(
         self, quotes: QuoteBook, config: PaperConfig, publish: Publish, now_ms: Callable[[], int]
@@ -134,6 +135,9 @@ class PaperBroker:
 
     async def fills_since(self, symbols: list[str], since_ms: int) -> list[VenueFill]:
         return []  # every paper fill is published the moment it happens
+
+    async def submit_oco(self, legs: list[JournalOrder]) -> list[SubmitResult]:
+        raise NotImplementedError("emulated by the daemon (native_oco is False)")
 
     async def cancel_foreign(self, report: ExchangeOrderReport) -> bool:
         return False  # the paper book holds only journaled orders

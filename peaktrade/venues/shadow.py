@@ -15,6 +15,7 @@ NOT_SENT = "shadow.journal_only"
 
 class ShadowExecutor:
     name = "shadow"
+    native_oco = False  # the daemon emulates OCO and brackets here
 
     def __init__(self, now_ms: Callable[[], int]) -> None:
         self.now_ms = now_ms
@@ -36,6 +37,9 @@ class ShadowExecutor:
 
     async def fills_since(self, symbols: list[str], since_ms: int) -> list[VenueFill]:
         return []
+
+    async def submit_oco(self, legs: list[JournalOrder]) -> list[SubmitResult]:
+        raise NotImplementedError("emulated by the daemon (native_oco is False)")
 
     async def cancel_foreign(self, report: ExchangeOrderReport) -> bool:
         return False
