@@ -5,6 +5,7 @@
 #   python3-venv the installer builds its venv with the system Python
 #   procps       /usr/bin/kill, which the units' ExecReload names
 #   chromium     the dashboard's end-to-end test (headless, over the DevTools protocol)
+#   fiu-utils    disk-fault injection (EIO, ENOSPC) into the journal for the fail-stop tests
 set -euo pipefail
 need=()
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
@@ -12,6 +13,7 @@ command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3 python3-venv)
 [[ -x /usr/bin/kill ]] || need+=(procps)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v fiu-run >/dev/null 2>&1 || need+=(fiu-utils)
 if ((${#need[@]} == 0)); then
     exit 0
 fi

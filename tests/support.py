@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -65,12 +65,19 @@ class DaemonProcess:
         self.log_path = workdir / "daemon.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, env: Mapping[str, str] | None = None, wait: bool = True) -> DaemonProcess:
+    def start(
+        self,
+        env: Mapping[str, str] | None = None,
+        wait: bool = True,
+        wrapper: Sequence[str] = (),
+    ) -> DaemonProcess:
+        """``wrapper`` runs the daemon under another program (e.g. fiu-run for disk faults)."""
         inherited = {k: v for k, v in os.environ.items() if k not in SYSTEMD_VARS}
         full_env = {**inherited, "PYTHONUNBUFFERED": "1", **(env or {})}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [
+                *wrapper,
                 sys.executable,
                 "-m",
                 "peaktrade",

@@ -87,6 +87,7 @@ _CATALOGUE = (
     ),
     AlertCode("alerts.dropped", _W, "Alerts dropped: queue full", "alerts-dropped"),
     AlertCode("alerts.test", _I, "Test alert", "alerts-test"),
+    AlertCode("store.failed", _C, "State database failed: daemon stopping", "store-failed"),
     AlertCode(
         "dashboard.unavailable",
         _W,

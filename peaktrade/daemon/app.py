@@ -59,6 +59,7 @@ log = get_logger("peaktrade.daemon")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_FORCED = 1
+EXIT_IOERR = 74  # EX_IOERR: the state database failed; restart recovers and reconciles
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from looping
 
 # Sections whose change needs a restart: they decide what and where we trade.
@@ -104,6 +105,7 @@ class Daemon:
         self.strategy: StrategyRunner | None = None
         self.alerts: AlertService | None = None
         self.exit_reason = "running"
+        self.exit_code = EXIT_OK
         self.task_group: anyio.abc.TaskGroup | None = None
 
     @property
@@ -133,6 +135,7 @@ class Daemon:
             return EXIT_FAILURE
         try:
             self.db = Database(db_path(self.state_dir, self.config.run.network.value))
+            self.db.failure_listeners.append(self._store_failed)
             self.switch = await TradingSwitch.load(self.db)
             sock = bind_control_socket(self.socket_path, self.config.control.group)
             return await self._serve(sock)
@@ -154,6 +157,28 @@ class Daemon:
         )
         for listener in self.event_listeners:
             listener(event)
+
+    def _store_failed(self, exc: BaseException) -> None:
+        """Fail-stop: no new orders from this instant, a critical alert, then exit 74."""
+        log.critical("store_failed", error=str(exc), database=str(self.db.path if self.db else ""))
+        self.exit_code = EXIT_IOERR
+        self.exit_reason = f"state database failed: {exc}"[:200]
+        self.stopping = True
+        if self.stack is not None and self.stack.path is not None:
+            self.stack.path.stopping = True
+        self.emit(
+            DaemonEvent(
+                code="store.failed",
+                level="CRITICAL",
+                message=f"state database failed ({exc}); no new orders; the daemon stops and "
+                "a restart recovers and reconciles",
+                ts_ms=now_ms(),
+                dedupe_key="store.failed",
+            )
+        )
+        self.notifier.status("state database failed: stopping")
+        if self.task_group is not None:
+            self.task_group.start_soon(self._drain_then_cancel, self.task_group.cancel_scope)
 
     def after_kill(self, *, cancel_open: bool, flatten: bool) -> None:
         """Cancel and flatten after the kill is durable and acknowledged, not before."""
@@ -245,8 +270,8 @@ class Daemon:
                 key=self.run_id,
                 context={"pid": self.pid, "config_digest": self.loaded.digest},
             )
-        log.info("daemon_stopped", run_id=self.run_id)
-        return EXIT_OK
+        log.info("daemon_stopped", run_id=self.run_id, exit_code=self.exit_code)
+        return self.exit_code
 
     async def _stop_alerts(self) -> None:
         """Last drainer: say we are stopping, then deliver what is queued (bounded)."""

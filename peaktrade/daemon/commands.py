@@ -51,6 +51,7 @@ from peaktrade.execution.engine import OrderPath
 from peaktrade.log import get_logger
 from peaktrade.redaction import redact, redact_text
 from peaktrade.store import audit, journal
+from peaktrade.store.db import StoreFailed
 from peaktrade.strategy.base import StrategyError
 
 if TYPE_CHECKING:
@@ -66,6 +67,16 @@ class Commands:
         self.daemon = daemon
 
     async def __call__(self, request: AnyRequest, peer: Peer) -> AnyResult:
+        try:
+            return await self._dispatch(request, peer)
+        except StoreFailed:
+            raise CommandError(
+                "store.failed",
+                "the state database failed: nothing was changed and the daemon is stopping",
+                "it exits 74; a restart recovers the journal and reconciles",
+            ) from None
+
+    async def _dispatch(self, request: AnyRequest, peer: Peer) -> AnyResult:
         match request:
             case Health():
                 return health.collect(self.daemon)
@@ -272,7 +283,11 @@ class Commands:
             outcome=outcome,
             detail=detail,
         )
-        await self.daemon.db.call(audit.record, entry)
+        try:
+            await self.daemon.db.call(audit.record, entry)
+        except StoreFailed:
+            log.error("audit_not_recorded", command=entry.command, outcome=outcome)
+            return
         log.info("audit", command=entry.command, outcome=outcome, uid=peer.uid, pid=peer.pid)
 
 

@@ -22,7 +22,7 @@ from peaktrade.runlog.config import RunLogConfig
 from peaktrade.runlog.events import LiveRunMetadata, RunEventBody, RunStarted, RunStopped, kind_of
 from peaktrade.runlog.jsonl import JsonlWriter
 from peaktrade.store import runs
-from peaktrade.store.db import Database
+from peaktrade.store.db import Database, StoreFailed
 
 log = get_logger("peaktrade.runlog")
 
@@ -129,13 +129,19 @@ class LiveRunLogger:
             log.error("run_log_jsonl_failed", path=str(self.jsonl.path), error=repr(exc))
 
     async def close(self, exit_reason: str) -> None:
-        """Record the stop; call from a shielded scope when the daemon shuts down."""
+        """Record the stop; call from a shielded scope when the daemon shuts down.
+
+        With a failed state database nothing more can be recorded: the next start closes
+        this run as unclean, which is what it was."""
         stopped = self.now_ms()
         try:
             await self.flush()  # first, so the stop event always finds room
             self.record(RunStopped(exit_reason=exit_reason, events_lost=self.lost), stopped)
             await self.flush()
-        finally:
+        except StoreFailed:
+            log.error("run_log_not_closed", run_id=self.meta.run_id, reason="store failed")
+            return
+        try:
             await self.db.call(
                 runs.stop_run,
                 self.meta.run_id,
@@ -143,6 +149,8 @@ class LiveRunLogger:
                 exit_reason=exit_reason,
                 lost=self.lost,
             )
+        except StoreFailed:
+            log.error("run_log_not_closed", run_id=self.meta.run_id, reason="store failed")
             if self.jsonl is not None:
                 self.jsonl.close()
 

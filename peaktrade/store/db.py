@@ -52,13 +52,34 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+class StoreFailed(Exception):
+    """The disk refused a write or a flush: nothing more may be trusted to this database."""
+
+
+# SQLite's words for the storage itself failing (SQLITE_IOERR*, SQLITE_FULL, SQLITE_CANTOPEN);
+# a busy lock or a constraint is not a storage failure and is raised as it is.
+_STORAGE = ("disk i/o error", "database or disk is full", "unable to open", "disk is full")
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.Error) and any(w in str(exc).lower() for w in _STORAGE)
+
+
 class Database:
-    """A connection plus the single-file lane that all daemon access goes through."""
+    """A connection plus the single-file lane that all daemon access goes through.
+
+    Fail-stop on storage errors: after one failed write or fsync, every later call raises
+    StoreFailed without touching the file. A failed fsync is never retried (the kernel may
+    already have dropped the dirty pages; a retry that "succeeds" would be a lie): the daemon
+    stops and a restart recovers from the WAL and reconciles with the exchange.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.conn = connect(path)
         self._lane = anyio.CapacityLimiter(1)
+        self.failed: BaseException | None = None
+        self.failure_listeners: list[Callable[[BaseException], None]] = []
 
     async def call(
         self,
@@ -68,9 +89,20 @@ class Database:
         **kwargs: P.kwargs,
     ) -> T:
         """Run ``fn(conn, ...)`` on the worker thread; cancellation waits for it to finish."""
-        return await anyio.to_thread.run_sync(
-            partial(fn, self.conn, *args, **kwargs), limiter=self._lane
-        )
+        if self.failed is not None:
+            raise StoreFailed(f"the state database failed earlier: {self.failed}")
+        try:
+            return await anyio.to_thread.run_sync(
+                partial(fn, self.conn, *args, **kwargs), limiter=self._lane
+            )
+        except sqlite3.Error as exc:
+            if not is_storage_failure(exc):
+                raise
+            if self.failed is None:
+                self.failed = exc
+                for listener in self.failure_listeners:
+                    listener(exc)
+            raise StoreFailed(f"the state database failed: {exc}") from exc
 
     def close(self) -> None:
         self.conn.close()
