@@ -34,6 +34,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+## fuzz: a million atheris runs each on the control decoder and the config loader
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.atheris_main control 1000000
+	$(BIN)/python -m tests.fuzz.atheris_main config 1000000
+
 ## system-deps: Debian tools the tests use (systemd-analyze, ...), installed when missing
 system-deps:
 	@./deploy/system-deps.sh
