@@ -36,7 +36,7 @@ from peaktrade.control.socket_file import (
 from peaktrade.core.events import DaemonEvent
 from peaktrade.core.reload_policy import ReloadPlan
 from peaktrade.credentials import register_environment_secrets
-from peaktrade.daemon import paths
+from peaktrade.daemon import chaos, paths
 from peaktrade.daemon.arming import LiveRefused, check_live_arming
 from peaktrade.daemon.clock import now_ms
 from peaktrade.daemon.commands import Commands
@@ -235,6 +235,8 @@ class Daemon:
             self.task_group = tg
             tg.start_soon(self._signals, tg.cancel_scope)
             tg.start_soon(self.looplag.run)
+            if chaos.enabled():
+                tg.start_soon(chaos.chaos_hooks)
             await tg.start(self.alerts.run)
             self.switch.subscribe(state_change_listener(self.alerts))
             self.event_listeners.append(daemon_event_listener(self.alerts))
