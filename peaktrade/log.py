@@ -67,8 +67,9 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # ccxt logs request bodies at DEBUG; keep it at INFO unless asked for explicitly.
-    for noisy in ("ccxt", "aiohttp.access", "asyncio"):
+    # ccxt logs every request and response (headers, signed URLs) at DEBUG: it follows the
+    # root level, so level = "debug" shows it, through the same redaction as everything else
+    for noisy in ("aiohttp.access", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
     structlog.configure(
         processors=[

@@ -10,7 +10,7 @@ import re
 import threading
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 MASK = "***"
 SECRET_KEY_NAME = re.compile(
@@ -19,10 +19,25 @@ SECRET_KEY_NAME = re.compile(
     re.IGNORECASE,
 )
 _MIN_SECRET_LEN = 6  # shorter values would mask ordinary words
+_MIN_URL_SEGMENT = 12  # a path segment this long in a secret URL is token-like
 
 _lock = threading.Lock()
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+
+
+def _forms(value: str) -> set[str]:
+    """The value and the pieces of it that are secret on their own.
+
+    A webhook URL's secret is its path (Slack, Discord) or query (a token): a server that
+    echoes ``no route for /services/T0/B0/XYZ`` must not leak it, so the path, the query
+    and every long path segment are masked too, each also URL-encoded."""
+    forms = {value}
+    parsed = urlsplit(value)
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        forms.update(p for p in (parsed.path, parsed.query) if len(p) >= _MIN_SECRET_LEN)
+        forms.update(seg for seg in parsed.path.split("/") if len(seg) >= _MIN_URL_SEGMENT)
+    return forms | {quote(f, safe="") for f in forms} | {quote(f, safe="/:") for f in forms}
 
 
 def register_secret(value: str) -> None:
@@ -32,7 +47,7 @@ def register_secret(value: str) -> None:
         return
     with _lock:
         before = len(_values)
-        _values.update({value, quote(value, safe=""), quote(value, safe="/:")})
+        _values.update(_forms(value))
         if len(_values) != before:
             ordered = sorted(_values, key=len, reverse=True)  # longest first: no partial masks
             _pattern = re.compile("|".join(re.escape(v) for v in ordered))

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import msgspec
 
 from peaktrade.config import Config, Mode, Network
 from peaktrade.core.backoff import backoff_delay
@@ -25,6 +26,7 @@ from peaktrade.daemon.risk_service import RiskService
 from peaktrade.daemon.trading import TradingSwitch
 from peaktrade.execution.account_sync import AccountSync, UpdateChannel
 from peaktrade.execution.contingent import ContingentOrders
+from peaktrade.execution.divergence import DivergenceMonitor
 from peaktrade.execution.engine import OrderPath
 from peaktrade.execution.reconcile import ReconcileReport, reconcile
 from peaktrade.execution.resolver import Resolver
@@ -36,7 +38,7 @@ from peaktrade.venues.executor import Executor, VenueUpdate
 from peaktrade.venues.paper import PaperBroker
 from peaktrade.venues.quotes import QuoteBook
 from peaktrade.venues.shadow import ShadowExecutor
-from peaktrade.venues.sim import SimHandle, ccxt_config, serve_sim
+from peaktrade.venues.sim import SimHandle, SimSettings, ccxt_config, serve_sim
 from peaktrade.venues.streams import MarketData, PrivateStream
 
 log = get_logger("peaktrade.venue_stack")
@@ -55,7 +57,7 @@ def build_exchange(config: Config, sim_urls: tuple[str, str] | None) -> Any:
     }
     if network is Network.SIM:
         assert sim_urls is not None
-        sim = config.sim
+        sim = sim_settings(config)
         options.update(ccxt_config(sim_urls[0], sim_urls[1], sim.api_key, sim.api_secret))
     else:
         key = read_credential(f"{network.value}-api-key")
@@ -66,6 +68,16 @@ def build_exchange(config: Config, sim_urls: tuple[str, str] | None) -> Any:
     if network is Network.TESTNET:
         exchange.set_sandbox_mode(True)
     return exchange
+
+
+def sim_settings(config: Config) -> SimSettings:
+    """The simulator's key pair from the credentials ``sim-api-key``/``sim-api-secret`` when
+    given (drills and the secrets campaign run real signed traffic with canary keys), else the
+    simulator's built-in test pair."""
+    key, secret = read_credential("sim-api-key"), read_credential("sim-api-secret")
+    if key is None or secret is None:
+        return config.sim
+    return msgspec.structs.replace(config.sim, api_key=key.reveal(), api_secret=secret.reveal())
 
 
 class VenueStack:
@@ -87,7 +99,14 @@ class VenueStack:
         self.account_label = account_label
         symbols = list(config.exchange.symbols)
         self.symbols = symbols
-        self.quotes = QuoteBook(symbols, config.market_data.stale_after_s)
+        md = config.market_data
+        self.quotes = QuoteBook(
+            symbols,
+            md.stale_after_s,
+            max_jump_pct=md.max_jump_pct,
+            jump_confirm_s=md.jump_confirm_s,
+            on_refused=self._quote_refused,
+        )
         self.risk = RiskService(
             config=config,
             db=db,
@@ -109,6 +128,7 @@ class VenueStack:
         self.private: PrivateStream | None = None
         self.resolver: Resolver | None = None
         self.contingent: ContingentOrders | None = None
+        self.divergence: DivergenceMonitor | None = None
         self.markets_loaded = False
         self.reconciled = False
         self.last_reconcile: ReconcileReport | None = None
@@ -136,8 +156,9 @@ class VenueStack:
                     base = self.config.exchange.sim_url
                     sim_urls = (base, base.replace("http://", "ws://") + "/ws")
                 else:
-                    self.sim = await tg.start(serve_sim, self.config.sim)
+                    self.sim = await tg.start(serve_sim, sim_settings(self.config))
                     sim_urls = (self.sim.rest_url, self.sim.ws_url)
+                    log.info("simulator_listening", rest_url=sim_urls[0], ws_url=sim_urls[1])
             exchange = build_exchange(self.config, sim_urls)
             venue = CcxtVenue(exchange, self.events, self.now_ms)
             self.venue = venue
@@ -163,6 +184,12 @@ class VenueStack:
             await path.load()
             await self.risk.load()
             path.fill_listeners.append(self.risk.on_fill)
+            self.divergence = DivergenceMonitor(
+                self.quotes, self.events, self.now_ms, self.config.execution.max_fill_divergence_bps
+            )
+            path.send_listeners.append(self.divergence.on_send)
+            path.fill_listeners.append(self.divergence.on_fill)
+            path.order_listeners.append(self.divergence.on_order)
             self.contingent = ContingentOrders(path, self.now_ms)
             await self.contingent.load()
             path.order_listeners.append(self.contingent.on_order)
@@ -210,6 +237,18 @@ class VenueStack:
             finally:
                 with anyio.CancelScope(shield=True):
                     await venue.close()
+
+    def _quote_refused(self, symbol: str, reason: str, detail: str) -> None:
+        self.events(
+            DaemonEvent(
+                code="data.corrupt",
+                level="WARNING",
+                message=f"{symbol}: quote refused ({reason}): {detail}",
+                ts_ms=self.now_ms(),
+                context={"symbol": symbol, "reason": reason},
+                dedupe_key=f"data.corrupt:{symbol}:{reason}",
+            )
+        )
 
     def _balances_of(
         self, executor: Executor

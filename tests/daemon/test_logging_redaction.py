@@ -149,3 +149,12 @@ def test_check_config_masks_secrets_echoed_as_values(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert CANARY_SECRET not in result.stderr and "run.account_label" in result.stderr
+
+
+def test_the_path_of_a_secret_url_is_masked_on_its_own(captured: io.StringIO) -> None:
+    hook = "https://hooks.slack.invalid/services/T0AAAA/B0BBBB/tokenXYZ0123456789abc"
+    register_secret(hook)
+    get_logger("t").error("http.404: no route for /services/T0AAAA/B0BBBB/tokenXYZ0123456789abc")
+    get_logger("t").error("bad token tokenXYZ0123456789abc")
+    text = captured.getvalue()
+    assert "tokenXYZ0123456789abc" not in text and "/services/T0AAAA" not in text
