@@ -361,6 +361,8 @@ class Observability:
             recent_alerts=[v.alert_view(a) for a in self.recent.alerts],
             loop_lag_s=d.looplag.current_s(),
             loop_lag_worst_s=d.looplag.worst_s,
+            loop_lag_p99_s=d.looplag.p99_s(),
+            quote_updates=stack.quotes.updates,
             reconnects=reconnects,
             exchange_backed_off=bool(stack.venue is not None and stack.venue.backed_off),
         )

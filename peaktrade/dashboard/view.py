@@ -104,6 +104,8 @@ class LiveView(msgspec.Struct, frozen=True, kw_only=True):
     recent_alerts: list[AlertView]  # newest first
     loop_lag_s: float
     loop_lag_worst_s: float
+    loop_lag_p99_s: float = 0.0
+    quote_updates: int = 0  # quotes taken into the book since start
     reconnects: dict[str, int]  # stream name -> reconnects since start
     exchange_backed_off: bool
 

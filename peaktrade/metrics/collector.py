@@ -7,6 +7,8 @@ Money is in the quote currency that ``peaktrade_info`` names.
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -73,6 +75,19 @@ class DaemonCollector(Collector):
         yield _gauge(
             "peaktrade_dashboard_streams", "Open dashboard live streams.", src.stream_clients()
         )
+        yield from _process()
+
+
+def _process() -> Iterator[Metric]:
+    """Leak indicators: tasks and file descriptors stay flat in a healthy soak."""
+    yield _gauge(
+        "peaktrade_asyncio_tasks", "Tasks alive on the event loop.", len(asyncio.all_tasks())
+    )
+    try:
+        fds = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return
+    yield _gauge("peaktrade_open_fds", "Open file descriptors.", fds)
 
 
 def build_registry(source: MetricsSource) -> CollectorRegistry:
@@ -217,6 +232,14 @@ def _market(view: LiveView, latencies: Sequence[float]) -> Iterator[Metric]:
         "Worst event-loop lag since start.",
         view.loop_lag_worst_s,
     )
+    yield _gauge(
+        "peaktrade_event_loop_lag_p99_seconds",
+        "99th percentile of event-loop lag over the last five minutes.",
+        view.loop_lag_p99_s,
+    )
+    updates = CounterMetricFamily("peaktrade_quote_updates", "Quotes taken into the book.")
+    updates.add_metric([], view.quote_updates)
+    yield updates
     yield _counter(
         "peaktrade_stream_reconnects",
         "Exchange stream reconnects since start.",
