@@ -59,15 +59,25 @@ def redact_text(text: str) -> str:
     return pattern.sub(MASK, text) if pattern is not None else text
 
 
+def _masked(key: object, value: Any) -> Any:
+    """A text under a secret-sounding key is masked whole; flags and counts there are not
+    secrets (``token_required: true`` says nothing an attacker can use)."""
+    if isinstance(key, str) and SECRET_KEY_NAME.search(key):
+        if isinstance(value, str | bytes | list | tuple):
+            return MASK
+        if isinstance(value, Mapping):
+            return {
+                k: MASK if isinstance(v, str | bytes) else _masked(k, v) for k, v in value.items()
+            }
+    return redact(value)
+
+
 def redact(value: Any) -> Any:
     """Mask secrets in a nested structure of mappings, sequences and strings."""
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        return {
-            k: (MASK if isinstance(k, str) and SECRET_KEY_NAME.search(k) else redact(v))
-            for k, v in value.items()
-        }
+        return {k: _masked(k, v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(redact(v) for v in value)
     if isinstance(value, BaseException):

@@ -158,3 +158,12 @@ def test_the_path_of_a_secret_url_is_masked_on_its_own(captured: io.StringIO) ->
     get_logger("t").error("bad token tokenXYZ0123456789abc")
     text = captured.getvalue()
     assert "tokenXYZ0123456789abc" not in text and "/services/T0AAAA" not in text
+
+
+def test_flags_under_secret_sounding_keys_stay_readable(captured: io.StringIO) -> None:
+    get_logger("t").info(
+        "listening", token_required=True, api_keys=["k1-abcdefgh"], secret={"a": "b"}
+    )
+    (line,) = lines(captured)
+    assert line["token_required"] is True  # a flag is not a secret
+    assert line["api_keys"] == "***" and line["secret"] == {"a": "***"}
