@@ -237,3 +237,16 @@ def build_snapshot(
         max_mark_age_ms=oldest,
         unpriced=tuple(unpriced),
     )
+
+
+def balances_after(balances: Mapping[str, float], fills: Iterable[Fill]) -> dict[str, float]:
+    """Balances moved by fills the exchange had not yet reflected when they were read."""
+    out = dict(balances)
+    for fill in fills:
+        base, _, quote = fill.symbol.partition("/")
+        signed = fill.side.sign * fill.qty
+        out[base] = out.get(base, 0.0) + signed
+        out[quote] = out.get(quote, 0.0) - signed * fill.price
+        if fill.fee_currency:
+            out[fill.fee_currency] = out.get(fill.fee_currency, 0.0) - fill.fee
+    return out

@@ -24,6 +24,7 @@ from peaktrade.core.portfolio import (
     Ledger,
     LivePortfolioSnapshot,
     apply_fills,
+    balances_after,
     build_snapshot,
     equity_of,
     with_balances,
@@ -344,19 +345,6 @@ class RiskService:
                 log.error("risk_latch_moved", state=applied.state.value, reason=reason)
         for listener in self.snapshot_listeners:
             listener(report.snapshot)
-
-
-def balances_after(balances: dict[str, float], fills: Sequence[Fill]) -> dict[str, float]:
-    """Balances moved by fills the exchange had not yet reflected when they were read."""
-    out = dict(balances)
-    for fill in fills:
-        base, _, quote = fill.symbol.partition("/")
-        signed = fill.side.sign * fill.qty
-        out[base] = out.get(base, 0.0) + signed
-        out[quote] = out.get(quote, 0.0) - signed * fill.price
-        if fill.fee_currency:
-            out[fill.fee_currency] = out.get(fill.fee_currency, 0.0) - fill.fee
-    return out
 
 
 def _alert_event(alert: RiskAlert, now: int) -> DaemonEvent:

@@ -16,11 +16,13 @@ from peaktrade.core import trading_state as ts
 from peaktrade.core.events import DaemonEvent
 from peaktrade.core.ids import is_ours
 from peaktrade.core.orders import OrderState
+from peaktrade.core.portfolio import balances_after
 from peaktrade.core.trading_state import TradingState
 from peaktrade.execution.config import UnknownOrderPolicy
 from peaktrade.execution.engine import OrderPath
 from peaktrade.execution.resolver import Resolver
 from peaktrade.log import get_logger
+from peaktrade.store import balances as balance_store
 from peaktrade.store import journal
 from peaktrade.venues.executor import VenueUpdate
 
@@ -39,6 +41,45 @@ class ReconcileReport(msgspec.Struct, frozen=True):
     @property
     def ok(self) -> bool:
         return not self.problems and self.doubtful_after == 0
+
+
+_DUST = 1e-8  # quantities below this are rounding, not money
+
+
+async def _check_balances(path: OrderPath) -> list[str]:
+    """Exchange balances against the last baseline plus every fill since; then a new baseline.
+
+    Only venues that report balances take part: the paper broker's balances are its fills.
+    """
+    fetch = getattr(path.executor, "fetch_balances", None)
+    if fetch is None:
+        return []
+    raw: dict[str, tuple[float, float]] = await fetch()
+    now_balances = {asset: free + used for asset, (free, used) in raw.items()}
+    through = await path.db.call(journal.last_fill_ms)
+    previous = await path.db.call(balance_store.load)
+    problems = []
+    if previous is not None:
+        fills = await path.db.call(journal.all_fills, previous.fills_through_ms + 1)
+        expected = balances_after(previous.balances, fills)
+        tolerance = path.config.balance_tolerance
+        for asset in sorted(set(expected) | set(now_balances)):
+            want, have = expected.get(asset, 0.0), now_balances.get(asset, 0.0)
+            if abs(have - want) > max(_DUST, tolerance * max(abs(want), abs(have))):
+                problems.append(
+                    f"balance {asset}: exchange {have:g}, the journal explains {want:g}"
+                    f" ({have - want:+g}): a deposit, withdrawal or trade outside the daemon"
+                )
+    # a new baseline only while nothing can fill: with orders live, a fill could land
+    # between the balance read and the journal's cursor and be counted twice or never
+    if await path.db.call(journal.count_live) == 0:
+        await path.db.call(
+            balance_store.save,
+            balance_store.Baseline(
+                balances=now_balances, fills_through_ms=max(through, 0), at_ms=path.now_ms()
+            ),
+        )
+    return problems
 
 
 async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> ReconcileReport:
@@ -92,6 +133,7 @@ async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> 
 
     for problem in await path.db.call(journal.integrity_problems):
         problems.append(problem)
+    problems.extend(await _check_balances(path))
 
     outcome = ReconcileReport(
         doubtful_before=len(doubtful),
@@ -103,6 +145,17 @@ async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> 
         problems=problems,
     )
     log.info("reconciled", **msgspec.structs.asdict(outcome))
+    if not problems:
+        path.events(
+            DaemonEvent(
+                code="reconcile.mismatch",
+                level="CRITICAL",
+                message="journal and exchange agree",
+                ts_ms=path.now_ms(),
+                dedupe_key="reconcile.mismatch",
+                resolved=True,  # a mismatch raised before is over
+            )
+        )
     if problems:
         path.events(
             DaemonEvent(

@@ -14,6 +14,7 @@ MODULES: tuple[str, ...] = (
     "peaktrade.store.audit",
     "peaktrade.store.journal",
     "peaktrade.store.triggers",
+    "peaktrade.store.balances",
     "peaktrade.store.alerts",
     "peaktrade.store.violations",
     "peaktrade.store.portfolio_history",
