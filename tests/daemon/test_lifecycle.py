@@ -113,7 +113,9 @@ def test_each_network_has_its_own_database(make_daemon: Callable[..., DaemonProc
         BASE_CONFIG.replace('mode = "paper"', 'mode = "shadow"').replace(
             'network = "sim"', 'network = "testnet"'
         )
-    ).start()
+    )
+    d.start(wait=False)  # the real testnet is unreachable here: it never reconciles
+    wait_for(lambda: _answers(d.socket))
     assert (d.state_dir / "peaktrade-testnet.sqlite3").exists()
     assert not (d.state_dir / "peaktrade-sim.sqlite3").exists()
     assert d.ask(Status()).network == "testnet"
