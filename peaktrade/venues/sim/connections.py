@@ -46,6 +46,8 @@ class Connection:
             self._send.send_nowait(payload)
         except anyio.WouldBlock:
             self.close(WSCloseCode.POLICY_VIOLATION)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # the client went away between two ticks: its sender is gone, nothing to do
 
     def push_json(self, message: object) -> None:
         self.push(msgspec.json.encode(message))
