@@ -168,3 +168,27 @@ def test_notifier_is_silent_without_notify_socket() -> None:
 def test_send_failure_is_not_raised(tmp_path: Path) -> None:
     notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "nobody-listens")})
     assert notifier.send("READY=1") is False
+
+
+def test_a_wedged_daemon_stops_pinging_within_watchdog_sec(
+    make_daemon: Callable[..., DaemonProcess], path_listener: tuple[str, NotifyListener]
+) -> None:
+    """The real daemon, its loop wedged by the chaos hook: systemd would see the stall."""
+    address, listener = path_listener
+    daemon = make_daemon().start(
+        env={
+            "NOTIFY_SOCKET": address,
+            "WATCHDOG_USEC": "1000000",  # WatchdogSec=1s: a ping every 0.5 s
+            "PEAKTRADE_CHAOS": "1",
+            "PEAKTRADE_CHAOS_WEDGE_S": "3",
+        }
+    )
+    wait_for(lambda: len(listener.pings()) >= 3)
+    daemon.signal(signal.SIGUSR2)
+    wait_for(lambda: '"event": "chaos_loop_released"' in daemon.log(), timeout=15)
+    released = len(listener.pings())
+    wait_for(lambda: len(listener.pings()) >= released + 2)  # pings resume
+    pings = listener.pings()
+    longest = max(b - a for a, b in itertools.pairwise(pings))
+    assert longest >= 2.5  # nothing for far longer than WatchdogSec: systemd restarts it
+    assert daemon.stop() == 0
