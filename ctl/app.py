@@ -9,6 +9,7 @@ import msgspec
 import typer
 
 from ctl.client import Unreachable, ask, default_socket
+from ctl.remote import Remote, ask_remote, parse_host
 from ctl.render import render
 from peaktrade.control.protocol import Reply, Request
 
@@ -28,6 +29,13 @@ ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why (recorded an
 
 class Options(msgspec.Struct):
     socket: Path
+    remote: Remote | None = None  # --host: the daemon is on another machine, over SSH
+
+    def ask(self, request: Request, timeout_s: float = 15.0) -> Reply:
+        """One request to the daemon, local socket or remote; raises Unreachable."""
+        if self.remote is not None:
+            return ask_remote(self.remote, request, timeout_s)
+        return ask(self.socket, request, timeout_s)
 
 
 @app.callback()
@@ -39,17 +47,49 @@ def _global(
             "--socket",
             "-s",
             envvar="PEAKTRADE_SOCKET",
-            help="Daemon socket (default ./var/run/peaktrade.sock, else /run/peaktrade/).",
+            help="Daemon socket (default ./var/run/peaktrade.sock, else /run/peaktrade/);"
+            " with --host, the path on that host.",
         ),
     ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            "-H",
+            envvar="PTCTL_HOST",
+            help="Reach the daemon on another machine over OpenSSH:"
+            " ssh://user@host or ssh://user@host:port.",
+        ),
+    ] = None,
+    ssh_config: Annotated[
+        Path | None,
+        typer.Option("--ssh-config", envvar="PTCTL_SSH_CONFIG", help="ssh -F FILE for --host."),
+    ] = None,
+    remote_ptctl: Annotated[
+        str,
+        typer.Option(
+            "--remote-ptctl", envvar="PTCTL_REMOTE_PTCTL", help="ptctl's path on the --host."
+        ),
+    ] = "ptctl",
 ) -> None:
-    ctx.obj = Options(socket=socket or default_socket())
+    remote = None
+    if host is not None:
+        try:
+            remote = msgspec.structs.replace(
+                parse_host(host),
+                ssh_config=str(ssh_config) if ssh_config else None,
+                remote_ptctl=remote_ptctl,
+                socket=str(socket) if socket else None,
+            )
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--host") from None
+    ctx.obj = Options(socket=socket or default_socket(), remote=remote)
 
 
-def send(ctx: typer.Context, request: Request, as_json: bool) -> Reply:
+def send(ctx: typer.Context, request: Request, as_json: bool, timeout_s: float = 15.0) -> Reply:
     options: Options = ctx.obj
     try:
-        reply = ask(options.socket, request)
+        reply = options.ask(request, timeout_s)
     except Unreachable as exc:
         typer.echo(f"ptctl: cannot reach the daemon: {exc}", err=True)
         typer.echo(f"  hint: {exc.hint}", err=True)

@@ -7,11 +7,12 @@ Imports only the control protocol: no ccxt, no aiohttp, so it answers in well un
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ctl import alerts_cmd, orders_cmd, risk_cmd, runs_cmd
+from ctl import alerts_cmd, check_cmd, drills_cmd, orders_cmd, risk_cmd, runs_cmd, stages_cmd
 from ctl.app import EXIT_REFUSED, JsonOpt, ReasonOpt, app, finish, send
 from peaktrade.control.protocol import (
     AuditQuery,
@@ -85,6 +86,27 @@ app.add_typer(risk_cmd.risk_app, name="risk")
 app.add_typer(alerts_cmd.alerts_app, name="alerts")
 app.add_typer(runs_cmd.runs_app, name="runs")
 app.command("portfolio")(risk_cmd.portfolio)
+app.command("drills")(drills_cmd.drills)
+app.command("stage")(stages_cmd.stage)
+app.command("promote")(stages_cmd.promote)
+app.command("degrade")(stages_cmd.degrade)
+app.add_typer(check_cmd.check_app, name="check")
+
+
+@app.command(hidden=True)
+def relay(
+    socket: Annotated[
+        Path | None, typer.Option("--socket", help="The daemon's socket on this host.")
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option("--allow", help="Only these commands (e.g. kill); repeatable."),
+    ] = None,
+) -> None:
+    """The remote end of ptctl --host: one request frame on stdin, the reply on stdout."""
+    from ctl.remote import relay as run_relay
+
+    raise typer.Exit(run_relay(socket, allow or []))
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ctl.render_drills import render_drills
 from ctl.render_risk import (
     render_alerts,
     render_alerts_test,
@@ -12,32 +13,34 @@ from ctl.render_risk import (
     render_violations,
 )
 from ctl.render_runs import render_events, render_run, render_runs
+from ctl.render_stages import check_lines, render_checklist, render_promotion, render_stage
 from peaktrade.control.protocol import (
     AlertsResult,
     AlertsTestResult,
     AnyResult,
     AuditResult,
     CancelResultView,
-    CheckLevel,
+    ChecklistResult,
+    DrillsResult,
     HealthResult,
     OrderDecision,
     OrderResult,
     OrdersResult,
     OrderView,
     PortfolioResult,
+    PromotionResult,
     Reply,
     RiskResult,
     RunEventsResult,
     RunShowResult,
     RunsResult,
+    StageResult,
     StateResult,
     StatusResult,
     StrategyPreviewResult,
     Transition,
     ViolationsResult,
 )
-
-_MARK = {CheckLevel.OK: "ok  ", CheckLevel.WARN: "WARN", CheckLevel.FAIL: "FAIL"}
 
 
 def when(ms: int) -> str:
@@ -62,12 +65,13 @@ def render(reply: Reply) -> str:
 def _result(result: AnyResult) -> list[str]:
     match result:
         case HealthResult(healthy=healthy, checks=checks):
-            out = [f"health: {'healthy' if healthy else 'UNHEALTHY'}"]
-            width = max((len(c.name) for c in checks), default=0)
-            for c in checks:
-                hint = f"  -> {c.hint}" if c.hint and c.level is not CheckLevel.OK else ""
-                out.append(f"  [{_MARK[c.level]}] {c.name:<{width}}  {c.value}{hint}")
-            return out
+            return [f"health: {'healthy' if healthy else 'UNHEALTHY'}", *check_lines(checks)]
+        case ChecklistResult():
+            return render_checklist(result)
+        case PromotionResult():
+            return render_promotion(result)
+        case StageResult():
+            return render_stage(result)
         case StatusResult() as s:
             out = [
                 f"trading state: {s.state}" + (f" ({s.reason})" if s.reason else ""),
@@ -120,6 +124,8 @@ def _result(result: AnyResult) -> list[str]:
             return render_alerts(result)
         case AlertsTestResult():
             return render_alerts_test(result)
+        case DrillsResult():
+            return render_drills(result)
         case StrategyPreviewResult(strategy=strategy, decisions=decisions):
             head = [f"strategy {strategy}: {len(decisions)} order(s) it would send now"]
             return head + [line for d in decisions for line in _decision(d, False)]

@@ -14,7 +14,7 @@ import msgspec
 import typer
 
 from ctl.app import EXIT_REFUSED, EXIT_UNREACHABLE, JsonOpt, Options, finish, send
-from ctl.client import Unreachable, ask
+from ctl.client import Unreachable
 from ctl.render import header, render
 from ctl.render_runs import event_line
 from peaktrade.control.protocol import RunEventsQuery, RunEventsResult, RunShow, RunsQuery
@@ -77,7 +77,7 @@ def _follow(options: Options, query: RunEventsQuery, as_json: bool) -> None:
     first = True
     while True:
         try:
-            reply = ask(options.socket, query)
+            reply = options.ask(query)
         except Unreachable as exc:
             typer.echo(f"ptctl: cannot reach the daemon: {exc}", err=True)
             typer.echo(f"  hint: {exc.hint}", err=True)

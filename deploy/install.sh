@@ -118,14 +118,13 @@ starter_config() {
 # peaktrade -- written by deploy/install.sh; a later install never overwrites this file.
 # Paper trading on the built-in simulator: starts with no API keys and sends no order anywhere.
 # Check an edit:  peaktrade check-config $file
-# Apply it:       systemctl reload $unit  ([run] [live] [exchange] [daemon]: restart)
+# Apply it:       systemctl reload $unit  (some sections need a restart: docs/CONFIGURATION.md)
 profile = "dev"
 
 [run]
 mode = "paper"                # shadow | paper | testnet | live
 network = "sim"               # sim | testnet | mainnet
 account_label = "$label"      # live needs the credential live-confirm equal to this
-strategy = "none"
 
 [control]
 # The socket is 0660, group peaktrade: members of that group may use ptctl.
@@ -135,6 +134,9 @@ group = "peaktrade"
 read = ["@owner", "root", "group:peaktrade"]
 trade = ["@owner"]
 kill = ["@owner", "root", "group:peaktrade"]
+
+[strategy]
+name = "none"                 # operator-driven only; see docs/CONFIG_REFERENCE.md [strategy]
 EOF
 }
 

@@ -6,6 +6,8 @@
 #   procps       /usr/bin/kill, which the units' ExecReload names
 #   chromium     the dashboard's end-to-end test (headless, over the DevTools protocol)
 #   fiu-utils    disk-fault injection (EIO, ENOSPC) into the journal for the fail-stop tests
+#   openssh-*    ptctl --host ssh:// against a real sshd on loopback
+#   faketime     scheduled checks at a given wall-clock time
 set -euo pipefail
 need=()
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
@@ -14,6 +16,9 @@ command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 [[ -x /usr/bin/kill ]] || need+=(procps)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v fiu-run >/dev/null 2>&1 || need+=(fiu-utils)
+[[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 if ((${#need[@]} == 0)); then
     exit 0
 fi

@@ -105,6 +105,29 @@ def sim_exchange(
     raise typer.Exit(run_sim_exchange(host, port, seed, prices, api_key, api_secret))
 
 
+@app.command()
+def drill(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario to run (see --list); or --all.")
+    ] = None,
+    run_all: Annotated[bool, typer.Option("--all", help="Run every scenario.")] = False,
+    state_dir: Annotated[
+        str | None,
+        typer.Option("--state-dir", help="Deployment whose drill log records it (default ./var)."),
+    ] = None,
+    network: Annotated[
+        str, typer.Option("--network", help="Which database of that state directory.")
+    ] = "sim",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=4, help="Drills at once.")] = 1,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep each drill's directory.")] = False,
+    list_only: Annotated[bool, typer.Option("--list", help="List the scenarios.")] = False,
+) -> None:
+    """Run incident drills against a real daemon and simulator; exit 0 when every check passed."""
+    from peaktrade.drills.cli import drill_command
+
+    raise typer.Exit(drill_command(scenario, run_all, state_dir, network, jobs, keep, list_only))
+
+
 @app.command("config-reference")
 def config_reference() -> None:
     """Print the config reference (Markdown) generated from the config structs."""

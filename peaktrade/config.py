@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import msgspec
 
 from peaktrade.alerts.config import AlertsConfig
+from peaktrade.checks.config import ChecksConfig, checks_problems
 from peaktrade.core.risk_config import LiveRiskConfig
 from peaktrade.dashboard.config import DashboardConfig
 from peaktrade.execution.config import ExecutionConfig
@@ -25,6 +26,7 @@ from peaktrade.metrics.config import MetricsConfig
 from peaktrade.profiles import PROFILES, Profile
 from peaktrade.redaction import redact_text
 from peaktrade.runlog.config import RunLogConfig
+from peaktrade.stages.config import StagesConfig, stages_problems
 from peaktrade.strategy.config import StrategyConfig
 from peaktrade.strategy.registry import strategy_problems
 from peaktrade.venues.config import AccountSyncConfig, MarketDataConfig, PaperConfig
@@ -223,6 +225,10 @@ class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Read-only dashboard and the daemon's HTTP listener."""
     metrics: MetricsConfig = MetricsConfig()
     """Prometheus ``/metrics``."""
+    stages: StagesConfig = StagesConfig()
+    """Stages: promotion checks, how far the running daemon may be promoted."""
+    checks: ChecksConfig = ChecksConfig()
+    """Health thresholds, check presets and their schedule."""
 
 
 class ConfigError(Exception):
@@ -290,6 +296,8 @@ def semantic_problems(config: Config) -> list[str]:
     if len(set(config.exchange.symbols)) != len(config.exchange.symbols):
         problems.append("exchange.symbols: each symbol may appear once")
     problems.extend(strategy_problems(config.strategy, config.exchange.symbols))
+    problems.extend(stages_problems(config.stages, mode=run.mode.value, network=run.network.value))
+    problems.extend(checks_problems(config.checks))
     if config.exchange.sim_url and run.network is not Network.SIM:
         problems.append('exchange.sim_url: only for network "sim"')
     if run.network is Network.SIM:

@@ -195,6 +195,44 @@ class RunEventsQuery(Request, frozen=True, tag="run_events"):
     limit: Limit = 200
 
 
+StageName = Literal["shadow", "paper", "testnet", "live"]
+PresetName = Literal["pre-open", "end-of-day"]
+
+
+class StageQuery(Request, frozen=True, tag="stage"):
+    """The current stage, how it got there and how far it may go."""
+
+
+class Promote(Request, frozen=True, tag="promote"):
+    """Run the promotion checks; on success move one stage up (live: record the approval)."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.TRADE
+    to: StageName
+    reason: Reason
+    check_only: bool = False
+
+
+class Degrade(Request, frozen=True, tag="degrade"):
+    """Move down to a lower stage; always allowed, also when HALTED."""
+
+    command_class: ClassVar[CommandClass] = CommandClass.KILL
+    to: StageName
+    reason: Reason
+
+
+class ChecksRun(Request, frozen=True, tag="check"):
+    """A check preset: pre-open or end-of-day."""
+
+    preset: PresetName
+
+
+class DrillsQuery(Request, frozen=True, tag="drills"):
+    """The drill log, newest first (``peaktrade drill`` appends to it)."""
+
+    limit: Limit = 20
+    scenario: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]{1,64}$")] | None = None
+
+
 AnyRequest = (
     Health
     | Status
@@ -217,6 +255,11 @@ AnyRequest = (
     | AlertsQuery
     | AlertAck
     | AlertsTest
+    | DrillsQuery
+    | StageQuery
+    | Promote
+    | Degrade
+    | ChecksRun
 )
 
 
@@ -496,6 +539,74 @@ class StrategyPreviewResult(msgspec.Struct, frozen=True, tag="orders_preview"):
     decisions: list[OrderDecision]
 
 
+class StageChangeView(msgspec.Struct, frozen=True):
+    """One move of the stage: promote, degrade, a start that changed it, a live approval."""
+
+    at_ms: int
+    previous: str
+    stage: str
+    kind: str
+    reason: str
+    uid: int
+    run_id: str
+
+
+class StageResult(msgspec.Struct, frozen=True, tag="stage"):
+    stage: str
+    configured: str  # run.mode in the config file
+    max_stage: str  # highest stage reachable in this daemon
+    since_ms: int
+    next_stage: str  # "" at the top
+    history: list[StageChangeView]
+    live_approval: str = ""  # a pending approval to live, in words
+
+
+class PromotionResult(msgspec.Struct, frozen=True, tag="promotion"):
+    """A promotion or degrade: the checklist and what was done (``applied``)."""
+
+    kind: str  # promote / degrade
+    previous: str
+    target: str
+    applied: bool
+    check_only: bool
+    checks: list[Check]
+    actions: list[str]  # what the switch did, in order
+    approval: str = ""  # live: where the approved promotion was recorded
+
+
+class ChecklistResult(msgspec.Struct, frozen=True, tag="checklist"):
+    """A check preset: each check with level, value and hint; ``passed`` when none failed."""
+
+    preset: str
+    passed: bool
+    checks: list[Check]
+    report_command: str = ""  # end-of-day: the command that writes the day's report
+
+
+class DrillCheckView(msgspec.Struct, frozen=True):
+    """One expectation of a drill: passed or not, and the value seen."""
+
+    name: str
+    passed: bool
+    seen: str = ""
+
+
+class DrillView(msgspec.Struct, frozen=True):
+    id: int
+    scenario: str
+    title: str
+    started_ms: int
+    ended_ms: int
+    passed: bool
+    summary: str
+    checks: list[DrillCheckView]
+    version: str = ""
+
+
+class DrillsResult(msgspec.Struct, frozen=True, tag="drills"):
+    drills: list[DrillView]
+
+
 AnyResult = (
     HealthResult
     | StatusResult
@@ -513,6 +624,10 @@ AnyResult = (
     | AlertsResult
     | AlertsTestResult
     | StrategyPreviewResult
+    | DrillsResult
+    | StageResult
+    | PromotionResult
+    | ChecklistResult
 )
 
 

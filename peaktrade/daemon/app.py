@@ -35,20 +35,24 @@ from peaktrade.control.socket_file import (
 )
 from peaktrade.core.events import DaemonEvent
 from peaktrade.core.reload_policy import ReloadPlan
+from peaktrade.core.trading_state import StateChange, TradingState
 from peaktrade.credentials import register_environment_secrets
 from peaktrade.daemon import chaos, paths
 from peaktrade.daemon.arming import LiveRefused, check_live_arming
+from peaktrade.daemon.checks import CheckState, run_checks
 from peaktrade.daemon.clock import now_ms
 from peaktrade.daemon.commands import Commands
 from peaktrade.daemon.looplag import LoopLag
 from peaktrade.daemon.observability import run_observability
 from peaktrade.daemon.sdnotify import Notifier
+from peaktrade.daemon.stage_control import StageControl
 from peaktrade.daemon.strategy_runner import StrategyRunner, build_runner
 from peaktrade.daemon.trading import TradingSwitch
 from peaktrade.daemon.venue_stack import VenueStack
 from peaktrade.execution.kill_actions import cancel_open as cancel_open_orders
 from peaktrade.execution.kill_actions import flatten as flatten_positions
 from peaktrade.log import configure_logging, get_logger, set_run_context
+from peaktrade.stages.gate import StageRefused
 from peaktrade.store.audit import AuditEntry
 from peaktrade.store.audit import record as audit_record
 from peaktrade.store.db import Database, db_path
@@ -79,6 +83,7 @@ RESTART_ONLY = (
     "run_log",
     "dashboard",
     "metrics",
+    "stages",
 )
 _LOG_LEVELS = {"INFO": "info", "WARNING": "warning", "CRITICAL": "error"}
 
@@ -107,6 +112,9 @@ class Daemon:
         self.exit_reason = "running"
         self.exit_code = EXIT_OK
         self.task_group: anyio.abc.TaskGroup | None = None
+        self.file_run = loaded.config.run  # the file's run section; the mode in force is the stage
+        self.stages: StageControl | None = None
+        self.check_state = CheckState()  # what health reads from memory (clock, alert test)
 
     @property
     def config(self) -> Config:
@@ -137,6 +145,13 @@ class Daemon:
             self.db = Database(db_path(self.state_dir, self.config.run.network.value))
             self.db.failure_listeners.append(self._store_failed)
             self.switch = await TradingSwitch.load(self.db)
+            try:
+                self.stages = await StageControl.open(self)
+            except StageRefused as exc:
+                log.error("stage_refused", code=exc.code, reason=str(exc))
+                print(f"peaktrade: {exc}", file=sys.stderr)
+                return EXIT_CONFIG
+            self.loaded = self.stages.staged(self.loaded)
             sock = bind_control_socket(self.socket_path, self.config.control.group)
             return await self._serve(sock)
         finally:
@@ -179,6 +194,13 @@ class Daemon:
         self.notifier.status("state database failed: stopping")
         if self.task_group is not None:
             self.task_group.start_soon(self._drain_then_cancel, self.task_group.cancel_scope)
+
+    def _automatic_kill_actions(self, change: StateChange) -> None:
+        """A kill latched by the daemon itself (risk, triggers) cancels and flattens as it says;
+        an operator's kill does so from its command, after the acknowledgement."""
+        automatic = change.state is TradingState.HALTED and change.actor.source != "ptctl"
+        if automatic and (change.cancel_open or change.flatten):
+            self.after_kill(cancel_open=change.cancel_open, flatten=change.flatten)
 
     def after_kill(self, *, cancel_open: bool, flatten: bool) -> None:
         """Cancel and flatten after the kill is durable and acknowledged, not before."""
@@ -239,12 +261,17 @@ class Daemon:
                 tg.start_soon(chaos.chaos_hooks)
             await tg.start(self.alerts.run)
             self.switch.subscribe(state_change_listener(self.alerts))
+            self.switch.subscribe(self._automatic_kill_actions)
             self.event_listeners.append(daemon_event_listener(self.alerts))
             await tg.start(self.server.serve, sock)
             tg.start_soon(self.notifier.watchdog, self.healthy)
             await tg.start(self.stack.run)
+            assert self.stages is not None
+            self.stages.attach()  # before any order can be sent
             tg.start_soon(strategy.run)
             await tg.start(run_observability, self)
+            await tg.start(self.stages.run)
+            tg.start_soon(run_checks, self)
             assert self.stack.path is not None
             self.drainers.append(self.stack.path.drain)
             state = self.switch.state
@@ -332,6 +359,8 @@ class Daemon:
             log.error("reload_refused", problems=exc.problems, kept=self.loaded.digest)
             self._alert_reload(exc.problems)
             return exc.problems
+        if self.stages is not None and new.config.run == self.file_run:
+            new = self.stages.staged(new)  # the mode in force is the stage, not the file's
         changed = [s for s in RESTART_ONLY if getattr(new.config, s) != getattr(self.config, s)]
         if new.config.control.socket != self.config.control.socket:
             changed.append("control.socket")

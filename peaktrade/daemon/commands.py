@@ -18,6 +18,9 @@ from peaktrade.control.protocol import (
     AuditQuery,
     AuditRecord,
     AuditResult,
+    ChecksRun,
+    Degrade,
+    DrillsQuery,
     Health,
     Kill,
     OrderCancel,
@@ -25,6 +28,8 @@ from peaktrade.control.protocol import (
     OrdersQuery,
     OrderSubmit,
     PortfolioQuery,
+    Promote,
+    PromotionResult,
     Reduce,
     Release,
     RiskApproveReload,
@@ -33,6 +38,7 @@ from peaktrade.control.protocol import (
     RunEventsQuery,
     RunShow,
     RunsQuery,
+    StageQuery,
     StateResult,
     Status,
     StatusResult,
@@ -44,9 +50,19 @@ from peaktrade.control.protocol import (
 from peaktrade.control.server import CommandError
 from peaktrade.core import auto_kill
 from peaktrade.core import trading_state as ts
-from peaktrade.daemon import alerts_view, health, orders_view, risk_view, runs_view
+from peaktrade.daemon import (
+    alerts_view,
+    checks,
+    drills_view,
+    health,
+    orders_view,
+    risk_view,
+    runs_view,
+    stages_view,
+)
 from peaktrade.daemon.clock import now_ms
 from peaktrade.daemon.risk_service import RiskService
+from peaktrade.daemon.stage_control import StageControl
 from peaktrade.execution.engine import OrderPath
 from peaktrade.log import get_logger
 from peaktrade.redaction import redact, redact_text
@@ -113,6 +129,15 @@ class Commands:
                 return await self._audited(request, peer)
             case RunsQuery() | RunShow() | RunEventsQuery():
                 return await runs_view.answer(self.daemon, request)
+            case DrillsQuery():
+                assert self.daemon.db is not None
+                return await drills_view.answer(self.daemon.db, request)
+            case StageQuery():
+                return await stages_view.query(self._stages())
+            case Promote() | Degrade():
+                return await self._audited(request, peer)
+            case ChecksRun(preset=preset):
+                return await checks.run_preset(self.daemon, preset)
         raise CommandError("request.unsupported", f"{command_name(request)} is not handled")
 
     def _risk(self) -> RiskService:
@@ -120,6 +145,11 @@ class Commands:
         if stack is None:
             raise CommandError("daemon.starting", "the risk layer is not up yet", "retry shortly")
         return stack.risk
+
+    def _stages(self) -> StageControl:
+        if self.daemon.stages is None:
+            raise CommandError("daemon.starting", "stages are not up yet", "retry shortly")
+        return self.daemon.stages
 
     def _alerts(self) -> AlertService:
         if self.daemon.alerts is None:
@@ -178,7 +208,9 @@ class Commands:
         | OrderCancel
         | RiskApproveReload
         | AlertAck
-        | AlertsTest,
+        | AlertsTest
+        | Promote
+        | Degrade,
         peer: Peer,
     ) -> AnyResult:
         """Mutating commands: perform, then record who asked and what came of it."""
@@ -202,7 +234,13 @@ class Commands:
                 case AlertAck(alert_id=alert_id):
                     return await alerts_view.ack(self._alerts(), alert_id, f"uid:{peer.uid}")
                 case AlertsTest(sink=sink):
-                    return await alerts_view.test(self._alerts(), sink)
+                    tested = await alerts_view.test(self._alerts(), sink)
+                    self.daemon.check_state.remember_alert_test(tested)
+                    return tested
+                case Promote() | Degrade():
+                    moved = await self._stage_move(request, peer)
+                    outcome = _move_outcome(moved)
+                    return moved
                 case Kill() | Reduce() | Release():
                     return await self._transition(request, peer)
         except CommandError as exc:
@@ -213,6 +251,11 @@ class Commands:
             raise
         finally:
             await self._record(request, peer, outcome)
+
+    async def _stage_move(self, request: Promote | Degrade, peer: Peer) -> PromotionResult:
+        if isinstance(request, Promote):
+            return await self._stages().promote(request, peer)
+        return await self._stages().degrade(request, peer)
 
     async def _transition(self, request: Kill | Reduce | Release, peer: Peer) -> StateResult:
         switch = self.daemon.switch
@@ -303,3 +346,10 @@ def transition(change: ts.StateChange) -> Transition:
         cancel_open=change.cancel_open,
         flatten=change.flatten,
     )
+
+
+def _move_outcome(result: PromotionResult) -> str:
+    """The audit outcome of a promote or degrade: done, only checked, or refused by its checks."""
+    if result.check_only:
+        return "checked:pass" if all(c.level != "fail" for c in result.checks) else "checked:fail"
+    return "ok" if result.applied else "refused:stage.checks_failed"

@@ -70,6 +70,7 @@ class RiskService:
         now_ms: Callable[[], int],
         starting_cash: float,
         interval_s: float,
+        balances_expected: bool = False,
     ) -> None:
         self.config = config
         self.db = db
@@ -93,6 +94,9 @@ class RiskService:
         self.held_from: Config | None = None  # the config before a reload held for approval
         self.limits = self._resolve(starting_cash)
         self._pending: list[Violation] = []  # order violations waiting for the next write
+        # exchange modes: equity is only known once the first balances are in
+        self.balances_expected = balances_expected
+        self._loaded_day_key: str | None = None
 
     # --- limits -------------------------------------------------------------------------
 
@@ -146,6 +150,7 @@ class RiskService:
         day = await self.db.call(day_store.load_day)
         peak = await self.db.call(day_store.load_peak)
         self.monitor = LivePortfolioMonitor(day=day, peak=peak)
+        self._loaded_day_key = day.key if day is not None else None
         fills = await self.db.call(journal.all_fills)
         self.ledger = apply_fills(self.ledger, fills)
         basis = day.start_equity if day is not None else equity_of(self.ledger, {})
@@ -278,6 +283,22 @@ class RiskService:
             realized_only_daily_pnl=self.limits.use_experiments_for_daily_pnl,
         )
 
+    async def _rebase_day_on_balances(self) -> None:
+        """A day this run started before the first exchange balances started at the equity of
+        fills alone (zero on a fresh database): it starts again at the balances' equity."""
+        self.balances_expected = False
+        day = self.monitor.day
+        if day is None or day.key == self._loaded_day_key:
+            return
+        equity = equity_of(self.ledger_now(), self.quotes.snapshot())
+        day = msgspec.structs.replace(
+            day, start_equity=equity, start_realized=self.ledger.realized_pnl
+        )
+        self.monitor = msgspec.structs.replace(self.monitor, day=day)
+        await self.db.call(day_store.rebase_day, day)
+        self.limits = self._resolve(equity)
+        log.info("trading_day_rebased", day=day.key, start_equity=equity)
+
     async def _follow_reopen(self, now: int) -> None:
         """After an automatic kill is released, sizes re-open in steps (0.5, 0.75, 1.0)."""
         history = await self.db.call(state_store.history, 20)
@@ -304,6 +325,8 @@ class RiskService:
     async def tick(self) -> None:
         now = self.now_ms()
         self.last_heartbeat_ms = now
+        if self.balances_expected and self.balances() is not None:
+            await self._rebase_day_on_balances()
         await self._follow_reopen(now)
         received = [self.quotes.age_s(s) for s in self.quotes.symbols]
         ages = [a for a in received if a is not None]

@@ -1,8 +1,9 @@
 """Keeping the journal in step with the venue: stream updates in, REST polling as the net.
 
 Updates from the private stream (or the paper broker) are applied in arrival order by one
-task. When the stream is off or has been quiet too long, live orders are polled and recent
-fills fetched over REST, so a silent stream cannot hide a fill.
+task. When the stream is off, has been quiet too long, or has just reconnected (what happened
+while it was down is never replayed), live orders are polled and recent fills fetched over
+REST, so neither a silent stream nor a dropped one can hide a fill.
 """
 
 from __future__ import annotations
@@ -91,7 +92,12 @@ class AccountSync:
             or self.stream_health is None
         ):
             return True
-        return self.stream_health.quiet_for() >= self.config.quiet_after_s
+        health = self.stream_health
+        if health.recent_reconnects and (
+            time.monotonic() - health.recent_reconnects[-1] < self.config.quiet_after_s
+        ):
+            return True  # a reconnect is a gap the stream never replays: REST fills it
+        return health.quiet_for() >= self.config.quiet_after_s
 
     async def poll_once(self) -> int:
         """Look up every open order and fetch recent fills; returns fills newly applied."""

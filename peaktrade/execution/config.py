@@ -31,6 +31,11 @@ class ExecutionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
     fill_lookback_s: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 300.0
     """Reconciliation fetches fills from this long before the last known fill."""
     balance_tolerance: Annotated[float, msgspec.Meta(ge=0)] = 1e-6
-    """Relative difference between expected and exchange balances that counts as a mismatch."""
+    """Reconciliation: a balance off by more than this fraction of itself from what the last
+    baseline plus the journal's fills explain is a mismatch (CRITICAL, REDUCING)."""
     max_batch: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
     """Most intents accepted in one submission."""
+    max_fill_divergence_bps: Annotated[float, msgspec.Meta(gt=0, le=10_000)] | None = 100.0
+    """An order whose fills average more than this many basis points worse than its intended
+    price (the limit, else the mid when sent) raises ``execution.fill_divergence``; unset: not
+    checked."""

@@ -114,6 +114,7 @@ class OrderPath:
         self._idle.set()
         self.fill_listeners: list[Callable[[Fill], None]] = []
         self.order_listeners: list[Callable[[JournalOrder], None]] = []
+        self.send_listeners: list[Callable[[JournalOrder], None]] = []  # right before sending
 
     async def load(self) -> None:
         """Positions and doubts from the journal (start-up, before reconciliation)."""
@@ -227,6 +228,7 @@ class OrderPath:
             raise ValueError(f"at most {self.config.max_batch} intents per submission")
         self.inflight += 1
         self._idle = anyio.Event() if self.inflight == 1 else self._idle
+        journaled: set[str] = set()
         try:
             if alternatives:
                 screened = [
@@ -250,6 +252,10 @@ class OrderPath:
                 if accepted
                 else []
             )
+            # journaled = being sent until its outcome is recorded, even while it waits behind
+            # the earlier orders of its batch: the resolver must not judge it before that
+            journaled = {o.client_order_id for o in orders}
+            self.sending |= journaled
             if self.risk is not None and orders:
                 self.risk.record_sent([o.intent for o in orders])
             if alternatives and group and len(orders) > 1 and self.executor.native_oco:
@@ -264,6 +270,7 @@ class OrderPath:
                 results.append(await self._send(s, order))
             return results
         finally:
+            self.sending -= journaled  # any never sent (a cancelled batch) go to the resolver
             self.inflight -= 1
             if self.inflight == 0:
                 self._idle.set()
@@ -273,6 +280,8 @@ class OrderPath:
         with anyio.CancelScope(shield=True):
             self.sending.add(order.client_order_id)
             try:
+                for listener in self.send_listeners:
+                    listener(order)
                 result = await self.executor.submit(order)
                 final = await self._record_submit(order, result)
             finally:
@@ -292,6 +301,9 @@ class OrderPath:
         with anyio.CancelScope(shield=True):
             self.sending.update(o.client_order_id for o in orders)
             try:
+                for order in orders:
+                    for listener in self.send_listeners:
+                        listener(order)
                 results = await self.executor.submit_oco(orders)
                 finals = [
                     await self._record_submit(o, r) for o, r in zip(orders, results, strict=True)
@@ -324,15 +336,23 @@ class OrderPath:
             result.outcome is Outcome.ACCEPTED and result.report is None
         ):
             self._doubt(order)
-            updated = await self.db.call(
-                journal.update_order,
-                cid,
-                OrderState.UNKNOWN,
-                now_ms=now,
-                kind="unknown",
-                reason=result.code or "ack_without_report",
-                detail=journal.detail_json(message=result.message),
-            )
+            try:
+                updated = await self.db.call(
+                    journal.update_order,
+                    cid,
+                    OrderState.UNKNOWN,
+                    now_ms=now,
+                    kind="unknown",
+                    reason=result.code or "ack_without_report",
+                    detail=journal.detail_json(message=result.message),
+                )
+            except journal.JournalError:
+                # the venue's own report (stream) beat the failed reply: the order exists
+                self.settle_doubt(order)
+                current = await self.db.call(journal.get_order, cid)
+                assert current is not None
+                self._notify(current)
+                return current
             log.warning("order_unknown", cid=cid, code=result.code, message=result.message)
             self.events(
                 DaemonEvent(

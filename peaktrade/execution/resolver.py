@@ -43,6 +43,13 @@ class Resolver:
         for order in doubtful:
             if order.client_order_id in path.sending:
                 continue  # its own send is still under way
+            # the list may be stale by now (its send ended, a report came): judge the journal
+            current = await path.db.call(journal.get_order, order.client_order_id)
+            if current is None or current.state not in (OrderState.UNKNOWN, OrderState.PENDING):
+                if current is not None:
+                    self._settled(current)
+                continue
+            order = current
             if order.state is OrderState.PENDING and order.client_order_id not in path.unknown:
                 # journaled and maybe sent before a crash: in doubt until looked up
                 path.unknown[order.client_order_id] = order.intent.symbol

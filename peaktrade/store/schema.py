@@ -20,6 +20,8 @@ MODULES: tuple[str, ...] = (
     "peaktrade.store.portfolio_history",
     "peaktrade.store.trading_day",
     "peaktrade.store.runs",
+    "peaktrade.store.drills",
+    "peaktrade.stages.store",
 )
 
 

@@ -51,6 +51,27 @@ def save_day(conn: sqlite3.Connection, day: TradingDay) -> None:
         )
 
 
+def rebase_day(conn: sqlite3.Connection, day: TradingDay) -> None:
+    """Write the day with its starting equity replaced: only for a day started before the
+    exchange balances were known (its recorded start was the equity of fills alone)."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO risk_trading_days (day_key, start_ms, end_ms, start_equity,"
+            " start_realized, trades, traded_notional) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(day_key) DO UPDATE SET start_equity = excluded.start_equity,"
+            " start_realized = excluded.start_realized",
+            (
+                day.key,
+                day.start_ms,
+                day.end_ms,
+                day.start_equity,
+                day.start_realized,
+                day.trades,
+                day.traded_notional,
+            ),
+        )
+
+
 def load_day(conn: sqlite3.Connection) -> TradingDay | None:
     """The latest day recorded; ``roll_day`` keeps it while it lasts."""
     row = conn.execute(

@@ -50,6 +50,7 @@ class CcxtVenue:
         self._now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
         self.backoff_until = 0.0  # monotonic
         self.backoffs = 0
+        self._backoff_codes: set[str] = set()  # rate-limit conditions open until a call succeeds
         self.clock_resyncs = 0
         self.request_latency_s: list[float] = []
         self.call_listeners: list[Callable[[bool, str], None]] = []  # (ok, reason code)
@@ -85,6 +86,8 @@ class CcxtVenue:
             finally:
                 self._record_latency(time.monotonic() - start)
             self._tell(ok=True, code="")
+            if self._backoff_codes:
+                self._backoff_over()
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -121,6 +124,7 @@ class CcxtVenue:
         self.backoff_until = max(self.backoff_until, time.monotonic() + retry_after)
         self.backoffs += 1
         code = "exchange.banned" if banned else "exchange.rate_limited"
+        self._backoff_codes.add(code)
         log.error("venue_backoff", code=code, retry_after_s=retry_after)
         self.events(
             DaemonEvent(
@@ -133,6 +137,21 @@ class CcxtVenue:
                 dedupe_key=code,
             )
         )
+
+    def _backoff_over(self) -> None:
+        """The first call answered after a back-off resolves its rate-limit or ban condition."""
+        for code in sorted(self._backoff_codes):
+            self.events(
+                DaemonEvent(
+                    code=code,
+                    level="INFO",
+                    message="exchange answers again after the back-off",
+                    ts_ms=self._now_ms(),
+                    dedupe_key=code,
+                    resolved=True,
+                )
+            )
+        self._backoff_codes.clear()
 
     # --- orders ---------------------------------------------------------------------------
 
@@ -260,13 +279,14 @@ class CcxtVenue:
     async def fills_since(self, symbols: list[str], since_ms: int) -> list[VenueFill]:
         out: list[VenueFill] = []
         for symbol in symbols:
-            cursor = since_ms
-            while True:
-                raw = await self.call("fetch_my_trades", symbol, cursor, 1000)
+            raw = await self.call("fetch_my_trades", symbol, since_ms, 1000)
+            out.extend(fill_from_ccxt(t) for t in raw)
+            while len(raw) == 1000:
+                # page on by trade id, not by time: the fills of one order walking the book
+                # share a millisecond, and a page ending among them would skip the rest
+                after = {"fromId": int(raw[-1]["id"]) + 1}
+                raw = await self.call("fetch_my_trades", symbol, None, 1000, after)
                 out.extend(fill_from_ccxt(t) for t in raw)
-                if len(raw) < 1000:
-                    break
-                cursor = int(raw[-1]["timestamp"]) + 1
         return out
 
     async def cancel_foreign(self, report: ExchangeOrderReport) -> bool:
@@ -323,8 +343,14 @@ def report_from_ccxt(
     state = _STATUS.get(status)
     if state is None:
         state = OrderState.PARTIALLY_FILLED if filled > 0 else OrderState.OPEN
-    # a cancel's reply carries the cancel request's own id: when we know the order, trust that
-    cid = order.client_order_id if order else str(raw.get("clientOrderId") or "")
+    # a cancel's reply carries the cancel request's own id as clientOrderId: when we know the
+    # order, trust that; else (cancel-all) the order's own id is Binance's origClientOrderId
+    info = raw.get("info") or {}
+    cid = (
+        order.client_order_id
+        if order
+        else str(info.get("origClientOrderId") or raw.get("clientOrderId") or "")
+    )
     ts = raw.get("lastUpdateTimestamp") or raw.get("timestamp") or 0
     return ExchangeOrderReport(
         client_order_id=cid,

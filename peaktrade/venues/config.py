@@ -14,6 +14,12 @@ class MarketDataConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
 
     stale_after_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
     """A symbol with no quote for this long is stale: no order is sent on it."""
+    max_jump_pct: Annotated[float, msgspec.Meta(gt=0, le=10_000)] | None = 20.0
+    """A quote whose mid is more than this % from the last accepted one is refused (reported as
+    ``data.corrupt``) until quotes at the new level have kept coming for ``jump_confirm_s``;
+    unset: no jump check (crossed and zero quotes are always refused)."""
+    jump_confirm_s: Annotated[float, msgspec.Meta(ge=0, le=60)] = 1.0
+    """How long a jumped price level must persist before the quote book takes it."""
     reconnect_base_s: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.5
     """First reconnect delay; doubles per failed attempt (with jitter)."""
     reconnect_cap_s: Annotated[float, msgspec.Meta(gt=0, le=600)] = 30.0

@@ -79,10 +79,13 @@ class MarketData:
         self._last: dict[str, float] = {}
         self._clients: set[str] = set()  # ccxt.pro websocket clients this feed opened
         self.frames = 0
+        self._seen: dict[str, object] = {}  # the ccxt top last taken, per symbol
+        self._symbols = frozenset(book.symbols)
 
     async def run(self) -> None:
         attempt = 0
         while True:
+            heard = self.health.last_message
             try:
                 await self.snapshot()
                 if self.health.reconnects:
@@ -92,6 +95,7 @@ class MarketData:
                 self.health.connected = False
                 self.book.mark_gap(self.book.symbols)
                 self._disconnected(exc)
+                attempt = 0 if self.health.last_message > heard else attempt  # it had worked
                 delay = backoff_delay(
                     attempt,
                     self._rng.random(),
@@ -130,10 +134,11 @@ class MarketData:
             self._clients |= set(getattr(exchange, "clients", {})) - before
             self.health.touch()
             self.frames += 1
-            for raw in books.values():
+            for raw in self._new_tops(books):
                 symbol = str(raw.get("symbol"))
                 bid, ask = raw.get("bid"), raw.get("ask")
-                if not bid or not ask:
+                if not bid or not ask:  # ccxt drops zero prices: a corrupt update, not a quote
+                    self.book.refuse(symbol, "zero_price", f"bid {bid}, ask {ask}")
                     continue
                 known = self.book.get(symbol)
                 last = self._last.get(symbol) or (known.last if known else None)
@@ -146,6 +151,19 @@ class MarketData:
                         ts_ms=int(raw.get("timestamp") or self.now_ms()),
                     )
                 )
+
+    def _new_tops(self, delivered: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """Every symbol's top parsed since the last wake-up, not only the one handed back:
+        frames that arrive together wake the watcher once, the others wait in ccxt's cache."""
+        cache = {**(getattr(self.venue.exchange, "bidsasks", None) or {}), **delivered}
+        fresh = [
+            raw
+            for symbol, raw in cache.items()
+            if symbol in self._symbols and raw is not self._seen.get(symbol)
+        ]
+        for raw in fresh:
+            self._seen[str(raw.get("symbol"))] = raw
+        return fresh
 
     async def _drop_silent_connections(self) -> None:
         """A feed that says nothing with its socket open is frozen: close our connections so
@@ -259,13 +277,19 @@ class PrivateStream:
     async def _loop(self, body: Callable[[], Any]) -> None:
         attempt = 0
         while True:
+            heard = self.health.last_message
             try:
                 await body()
             except Exception as exc:
                 self.health.connected = False
                 log.warning("private_stream_error", error=type(exc).__name__)
+                attempt = 0 if self.health.last_message > heard else attempt  # it had worked
                 await anyio.sleep(backoff_delay(attempt, self._rng.random()))
                 attempt += 1
+                # what happened while we were away never comes on the new stream: the account
+                # sync polls REST for a while after each reconnect (see AccountSync)
+                self.health.reconnects += 1
+                self.health.recent_reconnects.append(time.monotonic())
 
     async def _orders(self) -> None:
         while True:

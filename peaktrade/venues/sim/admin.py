@@ -2,7 +2,9 @@
 
 ``GET/POST/DELETE /sim/faults`` (body of POST: a ``Fault`` as JSON), ``DELETE
 /sim/faults/{name}``, ``POST /sim/faults/campaign`` (``{"rate": 0.05}``), and ``GET
-/sim/state`` for reconciliation checks (balances, orders, accepted client order ids).
+/sim/state`` for reconciliation checks (balances, orders, accepted client order ids, each
+client order id's status, filled quantity and fills, REST requests seen and those sent while
+told to back off).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from peaktrade.venues.sim.decimals import fmt
 from peaktrade.venues.sim.faults import CAMPAIGN, Fault, FaultController, FaultName
 from peaktrade.venues.sim.gateway import json_response
 from peaktrade.venues.sim.matching import Engine
+from peaktrade.venues.sim.weights import RateLimiter
 
 
 class Campaign(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -28,7 +31,10 @@ def _bad(exc: Exception) -> web.Response:
 
 
 def routes(
-    faults: FaultController, engine: Engine, crashed: Callable[[], bool]
+    faults: FaultController,
+    engine: Engine,
+    crashed: Callable[[], bool],
+    limiter: RateLimiter | None = None,
 ) -> list[web.RouteDef]:
     def listing() -> web.Response:
         return json_response(
@@ -79,6 +85,11 @@ def routes(
                 "fills": len(engine.fills),
                 "accepted": dict(engine.accepted),
                 "duplicates": sorted(c for c, n in engine.accepted.items() if n > 1),
+                "by_client": _by_client(engine),
+                "requests": {
+                    "total": limiter.requests if limiter else 0,
+                    "during_backoff": limiter.during_backoff if limiter else 0,
+                },
             }
         )
 
@@ -90,3 +101,19 @@ def routes(
         web.delete("/sim/faults/{name}", clear_fault),
         web.get("/sim/state", state),
     ]
+
+
+def _by_client(engine: Engine) -> dict[str, dict[str, object]]:
+    """The latest order per client order id: status, filled quantity, its fills' trade ids."""
+    fills: dict[int, list[int]] = {}
+    for fill in engine.fills:
+        fills.setdefault(fill.order_id, []).append(fill.id)
+    out: dict[str, dict[str, object]] = {}
+    for order in engine.orders.values():
+        out[order.client_order_id] = {
+            "symbol": order.symbol,
+            "status": order.status,
+            "executed_qty": fmt(order.executed_qty),
+            "fills": fills.get(order.order_id, []),
+        }
+    return out

@@ -8,8 +8,10 @@ request"). Opportunities:
   variants, ``http_429``, ``http_418``): every REST request within ``scope``. A ``_committed``
   variant runs the request first, so an order is in the book although the client hears
   nothing (``reset``), a 503 or a -1007: the execution status is unknown to it, as on Binance.
-* Tick faults (``ws_drop``, ``ws_freeze``, ``stale_prices``, ``price_gap``, ``crash``): every
-  price tick. They act on the whole simulator: all websockets, all (or one) symbol.
+* Tick faults (``ws_drop``, ``ws_freeze``, ``feed_freeze``, ``stale_prices``, ``price_gap``,
+  ``corrupt_ticker``, ``crash``): every price tick. They act on the whole simulator: all
+  websockets, all (or one) symbol. ``feed_freeze`` also silences websockets opened while it
+  lasts; ``corrupt_ticker`` makes that tick's bookTicker push a bad top of book.
 * ``clock_skew`` is a state: while on, server time is off by ``offset_ms``.
 
 Decisions draw from one RNG seeded from the simulator seed, so a campaign replays.
@@ -36,11 +38,14 @@ FaultName = Literal[
     "clock_skew",
     "ws_drop",
     "ws_freeze",
+    "feed_freeze",
     "stale_prices",
     "price_gap",
+    "corrupt_ticker",
     "crash",
 ]
 Scope = Literal["any", "public", "signed", "order"]
+Corruption = Literal["crossed", "zero", "outlier"]
 REST_FAILURES: tuple[FaultName, ...] = (
     "reset",
     "reset_committed",
@@ -81,12 +86,15 @@ class Fault(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     jitter_ms: float = 0.0
     """``latency``: extra uniform random delay, 0..jitter_ms."""
     seconds: float = 2.0
-    """Duration: ``http_429`` Retry-After, ``http_418`` ban, ``ws_freeze``, ``stale_prices``,
-    ``crash`` outage."""
+    """Duration: ``http_429`` Retry-After, ``http_418`` ban, ``ws_freeze``, ``feed_freeze``,
+    ``stale_prices``, ``crash`` outage."""
     pct: float = -5.0
-    """``price_gap``: jump size in percent (negative: down)."""
+    """``price_gap``: jump size in percent (negative: down); ``corrupt_ticker`` outlier: how far
+    off the pushed top is, in percent (900: ten times the price)."""
     symbol: str | None = None
-    """``price_gap``: the symbol to jump; None: every symbol."""
+    """``price_gap``, ``corrupt_ticker``: the symbol hit; None: every symbol."""
+    corruption: Corruption = "outlier"
+    """``corrupt_ticker``: a crossed book (bid above ask), a zero price, or an outlier."""
     offset_ms: int = 0
     """``clock_skew``: server clock offset in milliseconds."""
 

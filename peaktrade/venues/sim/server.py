@@ -149,7 +149,7 @@ async def serve_sim(
     )
     app.add_routes(rest_market.routes(engine, now_ms, settings.weight_limit))
     app.add_routes(rest_trade.routes(engine, hub))
-    app.add_routes(admin.routes(faults, engine, lambda: server.crashed))
+    app.add_routes(admin.routes(faults, engine, lambda: server.crashed, limiter))
     app.router.add_get("/ws", hub.raw_stream)
     app.router.add_get("/ws/{name:.+}", hub.raw_stream)
     app.router.add_get("/stream", hub.combined_stream)
@@ -196,6 +196,9 @@ async def _tick_loop(
         freeze = faults.fire("ws_freeze")
         if freeze is not None:
             hub.freeze_all(freeze.seconds)
+        feed_freeze = faults.fire("feed_freeze")
+        if feed_freeze is not None:
+            hub.freeze_all(feed_freeze.seconds, include_new=True)
         stale = faults.fire("stale_prices")
         if stale is not None:
             stale_until = max(stale_until, time.monotonic() + stale.seconds)
@@ -207,4 +210,6 @@ async def _tick_loop(
         ticks.tick(engine, interval, frozen=time.monotonic() < stale_until)
         hub.expire_listen_keys()
         flush()
+        hub.corruption = faults.fire("corrupt_ticker")
         hub.on_tick()
+        hub.corruption = None

@@ -22,6 +22,7 @@ from aiohttp import WSCloseCode, web
 from peaktrade.venues.sim.book import Book, BookSide
 from peaktrade.venues.sim.connections import Connection
 from peaktrade.venues.sim.decimals import fmt
+from peaktrade.venues.sim.faults import Fault
 from peaktrade.venues.sim.market import INTERVAL_MS, PublicTrade
 from peaktrade.venues.sim.matching import Engine
 from peaktrade.venues.sim.rest_market import book_ticker_json, depth_json, ticker_json
@@ -65,6 +66,10 @@ class StreamHub:
         self._ticker_streams = {"!ticker@arr", "!miniTicker@arr"} | {
             f"{s.lower()}@{kind}" for s in engine.markets for kind in ("ticker", "miniTicker")
         }
+        self.frozen_until = 0.0
+        """Websockets opened before this (monotonic) start frozen (``feed_freeze``)."""
+        self.corruption: Fault | None = None
+        """A ``corrupt_ticker`` fault for this tick's bookTicker pushes, set by the tick loop."""
 
     # -- fan-out -----------------------------------------------------------------------------
 
@@ -140,12 +145,16 @@ class StreamHub:
     def _book_ticker(self, symbol: str) -> None:
         """Every tick is a book update here, so each tick pushes the top (also to late joiners)."""
         top = book_ticker_json(self._engine, symbol)
+        bid, ask = top["bidPrice"], top["askPrice"]
+        fault = self.corruption
+        if fault is not None and (fault.symbol is None or fault.symbol.upper() == symbol):
+            bid, ask = _corrupt(fault, Decimal(str(bid)), Decimal(str(ask)))
         event = {
             "u": self._engine.books[symbol].update_id,
             "s": symbol,
-            "b": top["bidPrice"],
+            "b": bid,
             "B": top["bidQty"],
-            "a": top["askPrice"],
+            "a": ask,
             "A": top["askQty"],
         }
         self._send_stream(symbol.lower() + "@bookTicker", event)
@@ -188,8 +197,11 @@ class StreamHub:
         for c in list(self.connections):
             c.abort()
 
-    def freeze_all(self, seconds: float) -> None:
+    def freeze_all(self, seconds: float, *, include_new: bool = False) -> None:
+        """Silence every websocket for ``seconds``; ``include_new``: also those opened meanwhile."""
         until = time.monotonic() + seconds
+        if include_new:
+            self.frozen_until = max(self.frozen_until, until)
         for c in self.connections:
             c.frozen_until = max(c.frozen_until, until)
 
@@ -264,6 +276,7 @@ class StreamHub:
             c.push_json({"error": error, "id": ident})
 
     async def accept(self, request: web.Request, c: Connection) -> None:
+        c.frozen_until = max(c.frozen_until, self.frozen_until)
         self.connections.add(c)
         try:
             await c.serve(lambda text: self._control(c, text))
@@ -286,6 +299,16 @@ class StreamHub:
         self._attach(c, [n for n in request.query.get("streams", "").split("/") if n])
         await self.accept(request, c)
         return ws
+
+
+def _corrupt(fault: Fault, bid: Decimal, ask: Decimal) -> tuple[str, str]:
+    """The bad top of book a ``corrupt_ticker`` fault pushes instead of the real one."""
+    if fault.corruption == "crossed":
+        return fmt(ask * Decimal("1.01")), fmt(bid)
+    if fault.corruption == "zero":
+        return fmt(Decimal(0)), fmt(ask)
+    factor = 1 + Decimal(repr(fault.pct)) / 100
+    return fmt(bid * factor), fmt(ask * factor)
 
 
 def _levels(book: Book) -> dict[BookSide, dict[Decimal, Decimal]]:

@@ -133,6 +133,10 @@ class RateLimiter:
         self._ban_max_s = ban_max_s
         self._clock = clock
         self._ips: dict[str, _IpState] = {}
+        self.requests = 0
+        """REST requests seen, for drills to tell whether a client kept quiet."""
+        self.during_backoff = 0
+        """Requests that arrived while their IP was told to back off (429) or banned (418)."""
 
     def _state(self, ip: str, now: float) -> _IpState:
         state = self._ips.setdefault(ip, _IpState())
@@ -148,9 +152,12 @@ class RateLimiter:
     def admit(self, ip: str, weight: int) -> Verdict:
         now = self._clock()
         state = self._state(ip, now)
+        self.requests += 1
         if now < state.ban_until:
+            self.during_backoff += 1
             return self._banned(state, now)
         if now < state.retry_until:
+            self.during_backoff += 1
             state.strikes += 1
             if state.strikes >= self._ban_after:
                 return self.ban(ip, None)
