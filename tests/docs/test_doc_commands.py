@@ -20,6 +20,7 @@ EXIT_USAGE = 2
 LONG_RUNNING = {
     ("peaktrade", "run"): "peaktrade.daemon.app.run_daemon",
     ("peaktrade", "sim-exchange"): "peaktrade.venues.sim.cli.run_sim_exchange",
+    ("peaktrade", "drill"): "peaktrade.drills.cli.drill_command",
 }
 
 
