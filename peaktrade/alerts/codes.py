@@ -52,6 +52,7 @@ _CATALOGUE = (
     ),
     AlertCode("order.unresolved", _C, "Order outcome unresolved", "order-unresolved"),
     AlertCode("data.stale", _W, "Market data stale", "data-stale", stateful=True),
+    AlertCode("data.corrupt", _W, "Market data refused as corrupt", "data-corrupt"),
     AlertCode(
         "exchange.disconnected",
         _W,
@@ -98,6 +99,12 @@ _CATALOGUE = (
         "order.unknown", _W, "Order outcome unknown: resolving by lookup", "order-unresolved"
     ),
     AlertCode("exchange.clock_skew", _W, "Exchange clock offset resynced", "exchange-clock-skew"),
+    AlertCode(
+        "execution.fill_divergence",
+        _W,
+        "Fill far from the price it was sent at",
+        "execution-fill-divergence",
+    ),
     AlertCode("risk.reload_held", _W, "Loosening reload awaits approval", "risk-reload-held"),
     AlertCode("kill.exchange_failures", _C, "Auto-kill: exchange failing", "automatic-kill"),
     AlertCode("kill.exchange_error_rate", _C, "Auto-kill: exchange errors", "automatic-kill"),
@@ -107,6 +114,12 @@ _CATALOGUE = (
     AlertCode(
         "strategy.failed", _C, "Strategy code raised: skipped", "strategy-failed", stateful=True
     ),
+    AlertCode("stage.promoted", _W, "Stage promoted", "stage-promoted"),
+    AlertCode("stage.degraded", _W, "Stage degraded", "stage-degraded"),
+    AlertCode("stage.live_approved", _W, "Promotion to live approved", "stage-live-approved"),
+    AlertCode("stage.orders_left_open", _C, "Degrade left orders open", "stage-orders-left-open"),
+    AlertCode("stage.start_changed", _W, "Start stage differs from config", "stage-start-changed"),
+    AlertCode("check.failed", _W, "Scheduled check failed", "check-failed", stateful=True),
 )
 
 CODES: Mapping[str, AlertCode] = {c.code: c for c in _CATALOGUE}
