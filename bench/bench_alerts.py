@@ -8,6 +8,10 @@ receivers that take 1 s per call. The burst lasts until every alert is dispatche
 Two clients: a separate process, as ``ptctl`` is (the target applies to it), and a thread in
 this process (info only: it also waits for this process's GIL, which a real client never does).
 Rounds alternate quiet and burst so machine noise hits both alike; figures are round medians.
+Each round also runs the burst with no client at all, with and without alerts: the loop
+thread's CPU time per alert (the difference) and the other threads' CPU (the history writer)
+move with the code rather than with the machine's noise, which on a shared box can swamp a
+p99 ratio (the producer-only ratio shows how much).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import threading
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Literal
 
 import anyio
 import anyio.to_thread
@@ -207,15 +212,28 @@ async def quiet_samples(path: Path, in_process: bool) -> list[float]:
     return await anyio.to_thread.run_sync(client.samples)
 
 
+class Burst(msgspec.Struct, frozen=True):
+    """One burst as measured: round trips, the service's counters, time and CPU spent."""
+
+    samples: list[float]
+    stats: AlertStats
+    seconds: float
+    loop_cpu_s: float  # the event loop's thread, emitting through the last history write
+    other_cpu_s: float  # every other thread of this process (the DB writer, the receivers)
+
+
+Client = Literal["process", "thread", "none"]
+
+
 async def burst_samples(
     path: Path,
     db: Database,
     config: AlertsConfig,
     seed: int,
-    in_process: bool,
+    client: Client,
     alerts_on: bool = True,
-) -> tuple[list[float], AlertStats, float]:
-    """Round trips during one burst, with a fresh service; (samples, its stats, burst s).
+) -> Burst:
+    """Round trips during one burst, with a fresh service (no client: its CPU alone).
 
     ``alerts_on=False`` keeps the producer's pacing but emits nothing: what the burst costs
     without any alerting, to tell the alerting's share apart.
@@ -233,13 +251,14 @@ async def burst_samples(
     plan = burst_plan(random.Random(seed))
     async with anyio.create_task_group() as tg:
         await tg.start(service.run)
-        if in_process:
-            client = ProcessClient(path, marker)
-            await anyio.to_thread.run_sync(client.wait_ready)
-        else:
+        if client == "process":
+            process = ProcessClient(path, marker)
+            await anyio.to_thread.run_sync(process.wait_ready)
+        elif client == "thread":
             tg.start_soon(in_thread)
             await anyio.sleep(0.05)  # its warm-up
         started = time.perf_counter()
+        cpu_loop, cpu_all = time.thread_time(), time.process_time()
         for n, (code, key, level) in enumerate(plan):
             if alerts_on:
                 service.alert(code, "bench burst", source="bench", key=key, level=level)
@@ -248,17 +267,19 @@ async def burst_samples(
         while service.stats().queued or service.stats().history_pending:  # noqa: ASYNC110
             await anyio.sleep(0.01)
         burst_s = time.perf_counter() - started
+        cpu_loop, cpu_all = time.thread_time() - cpu_loop, time.process_time() - cpu_all
         await anyio.Path(marker).touch()
         done.set()
-        if in_process:
-            samples = await anyio.to_thread.run_sync(client.samples)
-        else:
+        samples: list[float] = []
+        if client == "process":
+            samples = await anyio.to_thread.run_sync(process.samples)
+        elif client == "thread":
             while not box:  # noqa: ASYNC110 - the thread hands its samples over
                 await anyio.sleep(0.01)
             samples = box[0]
         stats = service.stats()
         tg.cancel_scope.cancel()
-    return samples, stats, burst_s
+    return Burst(samples, stats, burst_s, cpu_loop, cpu_all - cpu_loop)
 
 
 async def main() -> None:
@@ -267,7 +288,7 @@ async def main() -> None:
     os.environ["PEAKTRADE_ALERT_SLACK_WEBHOOK"] = f"http://127.0.0.1:{receivers.port}/slack"
     config = msgspec.convert({"sinks": ["webhook", "slack"]}, AlertsConfig)
     ratios: dict[str, list[float]] = {"process": [], "paced": [], "thread": []}
-    p99s: list[tuple[float, float, float]] = []
+    rounds: list[dict[str, float]] = []
     last: AlertStats | None = None
     with tempfile.TemporaryDirectory(prefix="pt-bench-alerts-") as tmp:
         work = Path(tmp)
@@ -286,24 +307,42 @@ async def main() -> None:
         async with anyio.create_task_group() as tg:
             await tg.start(server.serve, sock)
             for n in range(ROUNDS):
-                quiet = pct(await quiet_samples(path, True), 99)
+                quiet_s = await quiet_samples(path, True)
                 with closing(Database(work / f"paced-{n}.sqlite3")) as db:
-                    paced_s, _, _ = await burst_samples(path, db, config, n, True, False)
+                    paced = await burst_samples(path, db, config, n, "process", False)
                 with closing(Database(work / f"process-{n}.sqlite3")) as db:
-                    loud_s, last, burst_s = await burst_samples(path, db, config, n, True)
-                paced, loud = pct(paced_s, 99), pct(loud_s, 99)
-                p99s.append((quiet, paced, loud))
-                ratios["process"].append(loud / quiet)
-                ratios["paced"].append(paced / quiet)
+                    loud = await burst_samples(path, db, config, n, "process")
+                with closing(Database(work / f"alone-{n}.sqlite3")) as db:
+                    alone = await burst_samples(path, db, config, n, "none")
+                with closing(Database(work / f"alone-paced-{n}.sqlite3")) as db:
+                    alone_paced = await burst_samples(path, db, config, n, "none", False)
+                last = loud.stats
+                quiet = pct(quiet_s, 99)
+                row = {
+                    "quiet_p50": pct(quiet_s, 50),
+                    "quiet": quiet,
+                    "paced": pct(paced.samples, 99),
+                    "burst_p50": pct(loud.samples, 50),
+                    "burst": pct(loud.samples, 99),
+                    "cpu_per_alert": (alone.loop_cpu_s - alone_paced.loop_cpu_s) / N_ALERTS,
+                    "other_cpu": alone.other_cpu_s,
+                    "seconds": loud.seconds,
+                }
+                rounds.append(row)
+                ratios["process"].append(row["burst"] / quiet)
+                ratios["paced"].append(row["paced"] / quiet)
                 t_quiet = pct(await quiet_samples(path, False), 99)
                 with closing(Database(work / f"thread-{n}.sqlite3")) as db:
-                    t_loud = pct((await burst_samples(path, db, config, n, False))[0], 99)
+                    t_loud = pct((await burst_samples(path, db, config, n, "thread")).samples, 99)
                 ratios["thread"].append(t_loud / t_quiet)
                 print(
-                    f"round {n}: burst {burst_s:.2f} s, {len(loud_s)} requests in it;"
-                    f" p99 quiet {quiet * 1e3:.3f} ms, producer only {paced * 1e3:.3f} ms,"
-                    f" burst {loud * 1e3:.3f} ms; thread client {t_quiet * 1e3:.3f} ->"
-                    f" {t_loud * 1e3:.3f} ms",
+                    f"round {n}: burst {loud.seconds:.2f} s, {len(loud.samples)} requests in it;"
+                    f" p50 quiet {row['quiet_p50'] * 1e3:.3f} ms, burst"
+                    f" {row['burst_p50'] * 1e3:.3f} ms; p99 quiet {quiet * 1e3:.3f} ms,"
+                    f" producer only {row['paced'] * 1e3:.3f} ms, burst {row['burst'] * 1e3:.3f}"
+                    f" ms; loop CPU {row['cpu_per_alert'] * 1e6:.2f} us an alert, other"
+                    f" threads {alone.other_cpu_s * 1e3:.0f} ms; thread client"
+                    f" {t_quiet * 1e3:.3f} -> {t_loud * 1e3:.3f} ms",
                     flush=True,
                 )
             tg.cancel_scope.cancel()
@@ -317,12 +356,21 @@ async def main() -> None:
         + ", ".join(f"{s.name} delivered {s.delivered} dropped {s.dropped}" for s in last.sinks)
     )
     med = statistics.median
-    figure("alerts_control_p99_quiet", med(q for q, _, _ in p99s) * ms, "ms")
-    figure("alerts_control_p99_producer_only", med(p for _, p, _ in p99s) * ms, "ms")
-    figure("alerts_control_p99_burst", med(b for _, _, b in p99s) * ms, "ms")
+
+    def median_of(name: str) -> float:
+        return med(r[name] for r in rounds)
+
+    figure("alerts_control_p50_quiet", median_of("quiet_p50") * ms, "ms")
+    figure("alerts_control_p50_burst", median_of("burst_p50") * ms, "ms")
+    figure("alerts_control_p99_quiet", median_of("quiet") * ms, "ms")
+    figure("alerts_control_p99_producer_only", median_of("paced") * ms, "ms")
+    figure("alerts_control_p99_burst", median_of("burst") * ms, "ms")
     figure("alerts_control_p99_ratio", med(ratios["process"]), "x", "<= 1.2, round median")
-    figure("alerts_control_p99_producer_only_ratio", med(ratios["paced"]), "x", "info")
+    figure("alerts_control_p99_producer_only_ratio", med(ratios["paced"]), "x", "info: noise")
     figure("alerts_thread_client_p99_ratio", med(ratios["thread"]), "x", "info: GIL waits")
+    figure("alerts_loop_cpu_per_alert", median_of("cpu_per_alert") * 1e6, "us", "info")
+    figure("alerts_other_threads_cpu", median_of("other_cpu") * ms, "ms", "info: DB writer")
+    figure("alerts_burst_seconds", median_of("seconds"), "s", "info: until all is written")
     figure("alerts_burst_delivered", sum(s.delivered for s in last.sinks), "alerts")
     figure("alerts_burst_deduped", last.deduped, "alerts")
     figure("alerts_burst_dropped", dropped, "alerts")

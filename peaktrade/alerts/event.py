@@ -9,7 +9,7 @@ import msgspec
 
 from peaktrade.alerts.codes import lookup, runbook_link
 from peaktrade.alerts.config import AlertLevel
-from peaktrade.redaction import redact, redact_text
+from peaktrade.redaction import MASK, SECRET_KEY_NAME, redact_text
 
 ContextValue = str | int | float | bool
 _MAX_TEXT = 2000
@@ -62,9 +62,13 @@ def build_event(
     stateful: bool = False,
     not_to: tuple[str, ...] = (),
 ) -> AlertEvent:
-    """An event with the catalogue's defaults filled in and every text redacted and bounded."""
+    """An event with the catalogue's defaults filled in and every caller's text redacted, bounded.
+
+    The catalogue's own title and the runbook link are our wording (code and config), stored
+    as they are, like the identity.
+    """
     entry = lookup(code)
-    ctx = _clean_context(context or {})
+    ctx = _clean_context(context) if context else {}
     if entry.code != code:
         ctx["unknown_code"] = redact_text(code[:100])
     return AlertEvent(
@@ -73,7 +77,7 @@ def build_event(
         level=level if level is not None else entry.level,
         source=redact_text(source[:100]),
         code=entry.code,
-        title=redact_text((title or entry.title)[:200]),
+        title=redact_text(title[:200]) if title else entry.title,
         message=redact_text(message[:_MAX_TEXT]),
         context=ctx,
         dedupe_key=redact_text((dedupe_key or code)[:200]),
@@ -88,15 +92,31 @@ def build_event(
 
 
 def _clean_context(context: Mapping[str, object]) -> dict[str, ContextValue]:
-    """Plain scalars only, at most a screenful, secret-looking keys masked."""
+    """Plain scalars only, at most a screenful, secret-looking keys masked, texts redacted."""
     out: dict[str, ContextValue] = {}
     for key, value in list(context.items())[:_MAX_CONTEXT]:
-        plain = value if isinstance(value, str | int | float | bool) else str(value)
-        if isinstance(plain, str):
-            plain = plain[:500]
-        out[str(key)[:64]] = plain
-    cleaned: dict[str, ContextValue] = redact(out)
-    return cleaned
+        name = str(key)[:64]
+        if _secret_name(name):
+            out[name] = MASK
+        elif isinstance(value, str):
+            out[name] = redact_text(value[:500])
+        elif isinstance(value, int | float | bool):
+            out[name] = value  # nothing in a number to redact
+        else:
+            out[name] = redact_text(str(value)[:500])
+    return out
+
+
+_secret_names: dict[str, bool] = {}  # context key -> masked? (the key pattern never changes)
+
+
+def _secret_name(name: str) -> bool:
+    found = _secret_names.get(name)
+    if found is None:
+        if len(_secret_names) >= 4096:
+            _secret_names.clear()  # bounded: keys are few in practice, any size stays correct
+        found = _secret_names[name] = SECRET_KEY_NAME.search(name) is not None
+    return found
 
 
 class DeliveryStatus(enum.StrEnum):

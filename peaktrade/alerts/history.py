@@ -3,16 +3,20 @@
 Nothing here blocks emitting: the dispatcher and the sink lanes append encoded rows, a writer
 task flushes them. Rows are encoded on the event loop's thread so the DB thread only runs
 ``executemany`` (it must not hold the GIL in Python code while the loop waits for it).
+
+Repeats of an open alert are counted on its ``Tally`` (no row, no dict write per repeat) and
+written once per flush: with its row when that is still pending, else as one count update.
 """
 
 from __future__ import annotations
 
-import itertools
+import enum
 
 import anyio
+import msgspec
 
 from peaktrade.alerts.config import LEVEL_RANK, AlertLevel
-from peaktrade.alerts.event import AlertEvent, DeliveryResult
+from peaktrade.alerts.event import AlertEvent, DeliveryResult, DeliveryStatus
 from peaktrade.log import get_logger
 from peaktrade.redaction import redact_text
 from peaktrade.store import alerts as store
@@ -22,6 +26,28 @@ log = get_logger("peaktrade.alerts")
 
 BATCH_ROWS = 200  # per DB call: the kill switch shares the DB lane and must not wait long
 MAX_PENDING = 100_000  # rows held while the database is slow; more are counted as lost
+# our own wording, no caller text in it: stored as it is
+SINK_QUEUE_FULL = "alerts.sink_queue_full: dropped for higher-level alerts"
+_DROPPED = DeliveryStatus.DROPPED.value
+_LEVEL_TEXT = {level: level.value for level in AlertLevel}  # .value is a slow property
+
+
+class Row(enum.Enum):
+    """Where an alert's row is; its repeats can only be written once the row is."""
+
+    QUEUED = "queued"  # not dispatched yet
+    KEPT = "kept"  # dispatched, row waiting in the buffer
+    WRITTEN = "written"  # row written (or in the batch being written)
+    GONE = "gone"  # dropped before dispatch, or lost: its repeats have no row to land on
+
+
+class Tally(msgspec.Struct, gc=False):
+    """Repeats of one alert not yet written, and the state of its row."""
+
+    alert_id: str
+    count: int = 0
+    last_ms: int = 0
+    row: Row = Row.QUEUED
 
 
 class HistoryBuffer:
@@ -29,41 +55,44 @@ class HistoryBuffer:
         self.db = db
         self.lost = 0
         self._alerts: list[store.AlertParams] = []
+        self._tallies: list[Tally | None] = []  # one per row in ``_alerts`` (no pair per row)
         self._deliveries: list[store.DeliveryParams] = []
-        self._held: dict[str, tuple[int, int]] = {}  # repeats of alerts not yet dispatched
-        self._repeats: dict[str, tuple[int, int]] = {}  # alert id -> (more count, last at)
+        self._ready: list[Tally] = []  # repeats of rows already written, in order of arrival
         self._lock = anyio.Lock()
 
     def __len__(self) -> int:
         return len(self._alerts) + len(self._deliveries)
 
-    def keep(self, event: AlertEvent, routed: list[str]) -> None:
-        """The alert as dispatched; repeats counted while it was queued are released with it."""
-        if (held := self._held.pop(event.id, None)) is not None:
-            self._repeats[event.id] = held
+    def keep(self, event: AlertEvent, routed: list[str], tally: Tally | None = None) -> None:
+        """The alert as dispatched; repeats counted on ``tally`` are written with its row."""
         if self._full():
+            if tally is not None:
+                tally.row = Row.GONE
             return
-        row = store.AlertRow(
-            id=event.id,
-            at_ms=event.at_ms,
-            level=event.level.value,
-            level_rank=LEVEL_RANK[event.level],
-            source=event.source,
-            code=event.code,
-            title=event.title,
-            message=event.message,
-            context=event.context,
-            dedupe_key=event.dedupe_key,
-            mode=event.mode,
-            network=event.network,
-            run_id=event.run_id,
-            runbook=event.runbook,
-            resolved=event.resolved,
-            stateful=event.stateful,
-            routed=routed,
-            last_at_ms=event.at_ms,
+        if tally is not None:
+            tally.row = Row.KEPT
+        self._alerts.append(
+            store.new_alert_params(
+                event.id,
+                event.at_ms,
+                _LEVEL_TEXT[event.level],
+                LEVEL_RANK[event.level],
+                event.source,
+                event.code,
+                event.title,
+                event.message,
+                event.context,
+                event.dedupe_key,
+                event.mode,
+                event.network,
+                event.run_id,
+                event.runbook,
+                event.resolved,
+                event.stateful,
+                routed,
+            )
         )
-        self._alerts.append(store.alert_params(row))
+        self._tallies.append(tally)
 
     def record(self, result: DeliveryResult) -> None:
         if self._full():
@@ -81,15 +110,18 @@ class HistoryBuffer:
             )
         )
 
-    def repeat(self, alert_id: str, at_ms: int, *, queued: bool) -> None:
-        """One more occurrence of an open alert; held until its row is written if ``queued``."""
-        into = self._held if queued else self._repeats
-        count, _ = into.get(alert_id, (0, 0))
-        into[alert_id] = (count + 1, at_ms)
+    def dropped(self, alert_id: str, sink: str, at_ms: int) -> None:
+        """``sink``'s full queue gave up this alert: recorded as its (only) delivery outcome."""
+        if self._full():
+            return
+        self._deliveries.append((alert_id, sink, 0, at_ms, _DROPPED, SINK_QUEUE_FULL, 0))
 
-    def forget(self, alert_id: str) -> None:
-        """The alert was dropped before dispatch: its repeats have no row to land on."""
-        self._held.pop(alert_id, None)
+    def repeat(self, tally: Tally, at_ms: int) -> None:
+        """One more occurrence of an open alert; written at the next flush after its row."""
+        tally.count += 1
+        tally.last_ms = at_ms
+        if tally.count == 1 and tally.row is Row.WRITTEN:
+            self._ready.append(tally)
 
     def _full(self) -> bool:
         if len(self) < MAX_PENDING:
@@ -105,26 +137,40 @@ class HistoryBuffer:
     async def flush(self) -> None:
         """Write what is pending, in bounded transactions, and return (a stream cannot hold it)."""
         async with self._lock:
-            rounds = 2 + len(self) // BATCH_ROWS
+            rounds = 2 + (len(self) + len(self._ready)) // BATCH_ROWS
             for _ in range(rounds):
-                if not (self._alerts or self._deliveries or self._repeats):
+                if not (self._alerts or self._deliveries or self._ready):
                     return
-                alerts = self._alerts[:BATCH_ROWS]
-                del self._alerts[:BATCH_ROWS]
+                alerts = self._take_alerts()
+                repeats: list[store.RepeatParams] = []
+                for tally in self._ready[:BATCH_ROWS]:
+                    repeats.append((tally.count, tally.last_ms, tally.alert_id))
+                    tally.count = 0
+                del self._ready[:BATCH_ROWS]
                 deliveries = self._deliveries[:BATCH_ROWS]
                 del self._deliveries[:BATCH_ROWS]
-                ready = list(itertools.islice(self._repeats.items(), BATCH_ROWS))
-                for alert_id, _ in ready:
-                    del self._repeats[alert_id]
                 if self.db is None:
                     continue
-                repeats = [store.Repeat(alert_id, n, last) for alert_id, (n, last) in ready]
                 try:
                     await self.db.call(store.write_batch, alerts, repeats, deliveries)
                 except Exception as exc:
                     self.lost += len(alerts) + len(deliveries)
                     log.error("alert_history_write_failed", error=redact_text(repr(exc)))
                     return
+
+    def _take_alerts(self) -> list[store.AlertParams]:
+        """The next batch of rows, with the repeats counted on them so far folded in."""
+        alerts = self._alerts[:BATCH_ROWS]
+        del self._alerts[:BATCH_ROWS]
+        tallies = self._tallies[:BATCH_ROWS]
+        del self._tallies[:BATCH_ROWS]
+        for n, tally in enumerate(tallies):
+            if tally is not None:
+                if tally.count:
+                    alerts[n] = store.with_repeats(alerts[n], tally.count, tally.last_ms)
+                    tally.count = 0
+                tally.row = Row.WRITTEN
+        return alerts
 
     async def open_conditions(self) -> list[tuple[str, str, AlertLevel, AlertLevel]]:
         """(key, code, level, peak) of state alerts left open by an earlier run."""

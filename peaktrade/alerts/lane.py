@@ -1,7 +1,7 @@
 """One sink's own queue and worker: pacing, timeout, retries, health.
 
 Each sink has its lane so a slow, hanging or failing sink only ever delays itself. A full lane
-drops its lowest-level, oldest alert first and records the drop as a delivery outcome.
+drops its lowest-level, oldest alert first and records the drop as that alert's delivery outcome.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from peaktrade.alerts.sinks.base import AlertSink
 from peaktrade.alerts.sinks.multi import attempt
 
 Record = Callable[[DeliveryResult], None]
+RecordDrop = Callable[[str, str, int], None]  # (alert id, sink, at_ms)
 
 
 class LaneStats(msgspec.Struct):
@@ -40,6 +41,7 @@ class SinkLane:
         bucket: TokenBucket,
         retry: RetryConfig,
         record: Record,
+        record_drop: RecordDrop,
         rng: random.Random,
         wall_ms: Callable[[], int],
         monotonic: Callable[[], float] = time.monotonic,
@@ -55,6 +57,7 @@ class SinkLane:
         self.last_error = ""
         self.busy = False
         self._record = record
+        self._record_drop = record_drop
         self._rng = rng
         self._wall_ms = wall_ms
         self._mono = monotonic
@@ -65,17 +68,9 @@ class SinkLane:
         dropped = self.queue.put(event.level, event)
         if dropped is not None:
             self.stats.dropped += 1
-            self._record(
-                DeliveryResult(
-                    alert_id=dropped[1].id,
-                    sink=self.name,
-                    attempt=0,
-                    at_ms=self._wall_ms(),
-                    status=DeliveryStatus.DROPPED,
-                    error="alerts.sink_queue_full: dropped for higher-level alerts",
-                )
-            )
-        self._wake.set()
+            self._record_drop(dropped[1].id, self.name, self._wall_ms())
+        if not self.busy:  # a busy lane pops again when its call is done
+            self._wake.set()
 
     def idle(self) -> bool:
         return not self.busy and len(self.queue) == 0

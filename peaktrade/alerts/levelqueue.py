@@ -23,6 +23,7 @@ class LevelQueue(Generic[T]):
         self.capacity = capacity
         self._seq = 0
         self._lanes: dict[AlertLevel, deque[tuple[int, T]]] = {lvl: deque() for lvl in _LEVELS}
+        self._lowest_first = [(lvl, self._lanes[lvl]) for lvl in _LEVELS]
         self._size = 0
 
     def __len__(self) -> int:
@@ -30,31 +31,36 @@ class LevelQueue(Generic[T]):
 
     def put(self, level: AlertLevel, item: T) -> tuple[AlertLevel, T] | None:
         """Enqueue; returns what had to be dropped (possibly ``item`` itself), else None."""
-        if self._size >= self.capacity:
-            lowest = next(lvl for lvl in _LEVELS if self._lanes[lvl])
-            if LEVEL_RANK[lowest] > LEVEL_RANK[level]:
-                return level, item  # everything queued matters more than the newcomer
-            _, evicted = self._lanes[lowest].popleft()
-            self._size -= 1
-            self._append(level, item)
-            return lowest, evicted
-        self._append(level, item)
-        return None
-
-    def _append(self, level: AlertLevel, item: T) -> None:
         self._seq += 1
+        if self._size < self.capacity:
+            self._lanes[level].append((self._seq, item))
+            self._size += 1
+            return None
+        lowest, lane = self._lowest_nonempty()
+        if LEVEL_RANK[lowest] > LEVEL_RANK[level]:
+            return level, item  # everything queued matters more than the newcomer
+        _, evicted = lane.popleft()
         self._lanes[level].append((self._seq, item))
-        self._size += 1
+        return lowest, evicted
+
+    def _lowest_nonempty(self) -> tuple[AlertLevel, deque[tuple[int, T]]]:
+        for level, lane in self._lowest_first:
+            if lane:
+                return level, lane
+        raise ValueError("the queue is empty")  # not when full: capacity is at least 1
 
     def pop(self) -> T | None:
         """The oldest entry of any level, or None when empty."""
-        heads = [(lane[0][0], lvl) for lvl, lane in self._lanes.items() if lane]
-        if not heads:
+        if not self._size:
             return None
-        _, level = min(heads)
-        _, item = self._lanes[level].popleft()
+        oldest: deque[tuple[int, T]] | None = None
+        for _, lane in self._lowest_first:
+            if lane and (oldest is None or lane[0][0] < oldest[0][0]):
+                oldest = lane
+        if oldest is None:
+            return None
         self._size -= 1
-        return item
+        return oldest.popleft()[1]
 
     def clear(self) -> list[T]:
         items = [item for _, item in sorted(e for lane in self._lanes.values() for e in lane)]

@@ -1,8 +1,9 @@
-"""The alert service: one bounded queue, one dispatcher task, a lane per sink, batched history.
+"""The alert service: one bounded queue, one dispatcher, a lane per sink, batched history.
 
 ``emit`` (and ``alert``/``set_condition`` built on it) is sync, never blocks and never raises:
 trading code calls it from the event loop and moves on. Everything slow (sinks, SQLite) happens
-in the tasks ``run`` starts inside the daemon's task group.
+in the tasks ``run`` starts inside the daemon's task group. In a storm most calls repeat an
+open alert: that costs a dict lookup and two counters, nothing is built, redacted or written.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from collections.abc import Callable, Mapping
 
 import anyio
 import anyio.abc
-import anyio.lowlevel
 import msgspec
 
 from peaktrade.alerts.codes import lookup
 from peaktrade.alerts.conditions import ConditionTable, OpenCondition
 from peaktrade.alerts.config import AlertLevel, AlertsConfig, SinkName, sink_config
 from peaktrade.alerts.config import sink_timeout_s as config_timeout_s
-from peaktrade.alerts.dedupe import DedupeTable
+from peaktrade.alerts.dedupe import DedupeTable, OpenAlert
+from peaktrade.alerts.dispatch import Dispatcher
 from peaktrade.alerts.event import (
     AlertEvent,
     DeliveryResult,
@@ -31,11 +32,10 @@ from peaktrade.alerts.event import (
     Identity,
     build_event,
 )
-from peaktrade.alerts.history import HistoryBuffer
+from peaktrade.alerts.history import HistoryBuffer, Row
 from peaktrade.alerts.lane import SinkLane
 from peaktrade.alerts.levelqueue import LevelQueue
 from peaktrade.alerts.pacing import TokenBucket
-from peaktrade.alerts.routing import sinks_for
 from peaktrade.alerts.sinks.base import AlertSink
 from peaktrade.alerts.sinks.factory import SinkProblem, build_sinks
 from peaktrade.alerts.sinks.multi import MultiAlertSink
@@ -46,8 +46,6 @@ from peaktrade.store import alerts as store
 from peaktrade.store.db import Database
 
 log = get_logger("peaktrade.alerts")
-
-_DISPATCH_BUDGET_S = 40e-6  # dispatch work between two yields: the control socket waits no longer
 
 
 def _wall_ms() -> int:
@@ -124,16 +122,16 @@ class AlertService:
                 bucket=_bucket(config, name, monotonic()),
                 retry=config.retry,
                 record=self._history.record,
+                record_drop=self._history.dropped,
                 rng=rand,
                 wall_ms=wall_ms,
                 monotonic=monotonic,
             )
             for name, sink in self._sinks.items()
         }
-        self._wake = anyio.Event()
+        self._dispatcher = Dispatcher(config, self.intake, self.lanes, self._history)
         self._id_prefix = secrets.token_hex(4)  # per run; a counter makes ids unique within it
         self._id_seq = itertools.count(1)
-        self._queued_ids: set[str] = set()  # emitted, not yet dispatched
         self._emitted = 0
         self.deduped = 0
         self.dropped = {level.value: 0 for level in AlertLevel}
@@ -198,22 +196,27 @@ class AlertService:
     ) -> str | None:
         """Build and emit a one-off alert; returns its id (or the open alert it repeats)."""
         try:
-            repeated = self._repeat(
-                code if key is None else f"{code}:{key}", level or lookup(code).level
-            )
-            if repeated is not None:
-                return repeated  # the common case in a storm: no event is even built
+            raw_key = code if key is None else f"{code}:{key}"
+            now_s = self.monotonic()
+            found = self.dedupe.repeat_of(raw_key, level or lookup(code).level, now_s)
+            if found is not None:
+                return self._repeated(found)  # the common case in a storm: no event is built
             event = self.new_event(
                 code, message, source=source, context=context, key=key, level=level, title=title
             )
         except Exception:
             self._emit_failed()
             return None
-        return self._emit(event)
+        return self._emit(event, raw_key, event.dedupe_key, now_s)
 
     def emit(self, event: AlertEvent) -> None:
         """Queue ``event``; a repeat within the dedupe window only raises the open one's count."""
-        self._emit(event)
+        try:  # a hand-built event's key, as build_event would store it
+            key = event.dedupe_key if event.stateful else redact_text(event.dedupe_key[:200])
+        except Exception:
+            self._emit_failed()
+            return
+        self._emit(event, event.dedupe_key, key, self.monotonic())
 
     def set_condition(
         self,
@@ -251,48 +254,40 @@ class AlertService:
         except Exception:
             self._emit_failed()
             return None
-        return self._emit(event)
+        return self._emit(event, key, event.dedupe_key, self.monotonic())
 
-    def _emit(self, event: AlertEvent) -> str | None:
+    def _emit(self, event: AlertEvent, raw_key: str, key: str, now_s: float) -> str | None:
         try:
-            return self._accept(event)
+            return self._accept(event, raw_key, key, now_s)
         except Exception:
             self._emit_failed()
             return None
 
-    def _repeat(self, dedupe_key: str, level: AlertLevel) -> str | None:
-        """If this key is open, count the repeat on it and return its id."""
-        key = redact_text(dedupe_key[:200])  # as build_event stores it
-        open_alert = self.dedupe.repeat_of(key, level, self.monotonic())
-        if open_alert is None:
-            return None
+    def _repeated(self, found: OpenAlert) -> str:
+        """Count a repeat of an open alert: counters and its tally, nothing else."""
         self._emitted += 1
         self.deduped += 1
-        queued = open_alert.alert_id in self._queued_ids
-        self._history.repeat(open_alert.alert_id, self._wall_ms(), queued=queued)
-        return open_alert.alert_id
+        self._history.repeat(found.tally, self._wall_ms())
+        return found.alert_id
 
-    def _accept(self, event: AlertEvent) -> str | None:
+    def _accept(self, event: AlertEvent, raw_key: str, key: str, now_s: float) -> str | None:
+        """Dispatch or queue ``event`` (dedupe ``key`` as stored, ``raw_key`` as emitted)."""
+        opened = None
         if not event.stateful:
-            repeated = self._repeat(event.dedupe_key, event.level)
-            if repeated is not None:
-                return repeated
+            found = self.dedupe.repeat_of_stored(key, raw_key, event.level, now_s)
+            if found is not None:
+                return self._repeated(found)
+            opened = self.dedupe.opened(key, raw_key, event.id, event.level, now_s)
         self._emitted += 1
-        now = self.monotonic()
-        dropped = self.intake.put(event.level, event)
-        accepted = dropped is None or dropped[1] is not event
-        if accepted:
-            self._queued_ids.add(event.id)
-            if not event.stateful:
-                self.dedupe.opened(event.dedupe_key, event.id, event.level, now)
-        if dropped is not None:
-            level, gone = dropped
-            self.dropped[level.value] += 1
-            self._queued_ids.discard(gone.id)
-            self._history.forget(gone.id)
-            self.dedupe.forget(gone.dedupe_key, gone.id)
-        self._wake.set()
-        return event.id if accepted else None
+        dropped = self._dispatcher.submit(event, opened)
+        if dropped is None:
+            return event.id
+        level, gone, gone_open = dropped
+        self.dropped[level.value] += 1
+        if gone_open is not None:
+            gone_open.tally.row = Row.GONE  # its repeats have no row to land on
+            self.dedupe.forget(gone_open)
+        return None if gone is event else event.id
 
     def _next_id(self) -> str:
         return f"{self._id_prefix}-{next(self._id_seq)}"
@@ -325,7 +320,7 @@ class AlertService:
                 tg.start_soon(self._history.run, self.config.history_flush_s)
                 tg.start_soon(watch_sinks, self)
                 task_status.started()
-                await self._dispatch()
+                await self._dispatcher.run()
         finally:
             with anyio.CancelScope(shield=True), anyio.move_on_after(2.0):
                 await self.flush()
@@ -335,31 +330,6 @@ class AlertService:
                         await sink.aclose()
                     except Exception as exc:
                         log.warning("alert_sink_close_failed", sink=sink.name, error=repr(exc))
-
-    async def _dispatch(self) -> None:
-        available = set(self.lanes)
-        routes: dict[tuple[str, AlertLevel, tuple[str, ...]], list[str]] = {}  # config is fixed
-        deadline = time.perf_counter() + _DISPATCH_BUDGET_S
-        while True:
-            event = self.intake.pop()
-            if event is None:
-                self._wake = anyio.Event()
-                await self._wake.wait()
-                deadline = time.perf_counter() + _DISPATCH_BUDGET_S
-                continue
-            self._queued_ids.discard(event.id)
-            route_key = (event.code, event.level, event.not_to)
-            routed = routes.get(route_key)
-            if routed is None:
-                routed = routes[route_key] = sinks_for(event, self.config, available)
-            self._history.keep(event, routed)
-            for name in routed:
-                self.lanes[name].offer(event)
-            if time.perf_counter() >= deadline:
-                # a storm is worked off in slices of a few events: whatever else is ready
-                # (the control socket, trading) runs between two slices
-                await anyio.lowlevel.checkpoint()
-                deadline = time.perf_counter() + _DISPATCH_BUDGET_S
 
     async def flush(self) -> None:
         """Write pending history now (it is written every ``history_flush_s`` anyway)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import cast
 
 import msgspec
 
@@ -95,14 +96,6 @@ class DeliveryRow(msgspec.Struct, frozen=True, kw_only=True):
     duration_ms: int
 
 
-class Repeat(msgspec.Struct, frozen=True):
-    """``count`` more occurrences of an open alert, the latest at ``last_at_ms``."""
-
-    alert_id: str
-    count: int
-    last_at_ms: int
-
-
 class OpenConditionRow(msgspec.Struct, frozen=True):
     dedupe_key: str
     code: str
@@ -121,19 +114,20 @@ _ALERT_COLUMNS = (
 
 AlertParams = tuple[object, ...]
 DeliveryParams = tuple[str, str, int, int, str, str, int]
+RepeatParams = tuple[int, int, str]  # (more occurrences, the latest at_ms, alert id)
 
 
 def write_batch(
     conn: sqlite3.Connection,
     alerts: list[AlertParams],
-    repeats: list[Repeat],
+    repeats: list[RepeatParams],
     deliveries: list[DeliveryParams],
 ) -> None:
     """All of it in one transaction: alerts first, so repeats and deliveries find their row.
 
-    Rows arrive already encoded (``alert_params``/``delivery_params``, built on the caller's
-    thread): this runs on the DB thread and must not hold the GIL long in Python code, or the
-    event loop waits for it.
+    Rows arrive already encoded (``new_alert_params``/``delivery_params``, repeats as tuples, built
+    on the caller's thread): this runs on the DB thread and must not hold the GIL long in
+    Python code, or the event loop waits for it.
     """
     with transaction(conn):
         conn.executemany(
@@ -143,7 +137,7 @@ def write_batch(
         )
         conn.executemany(
             "UPDATE alerts SET count = count + ?, last_at_ms = MAX(last_at_ms, ?) WHERE id = ?",
-            [(r.count, r.last_at_ms, r.alert_id) for r in repeats],
+            repeats,
         )
         conn.executemany(
             "INSERT INTO alert_deliveries"
@@ -220,31 +214,63 @@ def delete_before(conn: sqlite3.Connection, before_ms: int) -> int:
     return cur.rowcount
 
 
-def alert_params(a: AlertRow) -> AlertParams:
-    """The row as ``write_batch`` takes it."""
+def new_alert_params(
+    alert_id: str,
+    at_ms: int,
+    level: str,
+    level_rank: int,
+    source: str,
+    code: str,
+    title: str,
+    message: str,
+    context: dict[str, str | int | float | bool],
+    dedupe_key: str,
+    mode: str,
+    network: str,
+    run_id: str,
+    runbook: str,
+    resolved: bool,
+    stateful: bool,
+    routed: list[str],
+) -> AlertParams:
+    """A new alert's row (count 1, not acked) as ``write_batch`` takes it.
+
+    Positional and flat: the dispatcher encodes every alert of a storm with it, on the loop.
+    """
     return (
-        a.id,
-        a.at_ms,
-        a.level,
-        a.level_rank,
-        a.source,
-        a.code,
-        a.title,
-        a.message,
-        _json.encode(a.context).decode(),
-        a.dedupe_key,
-        a.mode,
-        a.network,
-        a.run_id,
-        a.runbook,
-        int(a.resolved),
-        int(a.stateful),
-        _json.encode(a.routed).decode(),
-        a.count,
-        a.last_at_ms,
-        a.acked_at_ms,
-        a.acked_by,
+        alert_id,
+        at_ms,
+        level,
+        level_rank,
+        source,
+        code,
+        title,
+        message,
+        _json.encode(context).decode() if context else "{}",
+        dedupe_key,
+        mode,
+        network,
+        run_id,
+        runbook,
+        int(resolved),
+        int(stateful),
+        _json.encode(routed).decode(),
+        1,
+        at_ms,
+        None,
+        None,
     )
+
+
+_COLUMN = {name.strip(): n for n, name in enumerate(_ALERT_COLUMNS.split(","))}
+
+
+def with_repeats(params: AlertParams, count: int, last_at_ms: int) -> AlertParams:
+    """A new alert's row with ``count`` repeats folded in, the latest at ``last_at_ms``."""
+    row = list(params)
+    row[_COLUMN["count"]] = 1 + count
+    row[_COLUMN["last_at_ms"]] = max(cast(int, params[_COLUMN["at_ms"]]), last_at_ms)
+    return tuple(row)
 
 
 def delivery_params(d: DeliveryRow) -> DeliveryParams:
