@@ -7,6 +7,7 @@ a second one exits at once. SIGHUP reloads the config, keeping the old one if th
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import signal
@@ -195,11 +196,11 @@ class Daemon:
         if self.task_group is not None:
             self.task_group.start_soon(self._drain_then_cancel, self.task_group.cancel_scope)
 
-    def _automatic_kill_actions(self, change: StateChange) -> None:
-        """A kill latched by the daemon itself (risk, triggers) cancels and flattens as it says;
-        an operator's kill does so from its command, after the acknowledgement."""
-        automatic = change.state is TradingState.HALTED and change.actor.source != "ptctl"
-        if automatic and (change.cancel_open or change.flatten):
+    def _kill_actions(self, change: StateChange) -> None:
+        """Every kill, an operator's or the risk layer's, cancels and flattens as it says: the
+        one place that does it, scheduled after the latch is durable (an operator's reply is
+        not held up by the cancellations)."""
+        if change.state is TradingState.HALTED and (change.cancel_open or change.flatten):
             self.after_kill(cancel_open=change.cancel_open, flatten=change.flatten)
 
     def after_kill(self, *, cancel_open: bool, flatten: bool) -> None:
@@ -261,7 +262,7 @@ class Daemon:
                 tg.start_soon(chaos.chaos_hooks)
             await tg.start(self.alerts.run)
             self.switch.subscribe(state_change_listener(self.alerts))
-            self.switch.subscribe(self._automatic_kill_actions)
+            self.switch.subscribe(self._kill_actions)
             self.event_listeners.append(daemon_event_listener(self.alerts))
             await tg.start(self.server.serve, sock)
             tg.start_soon(self.notifier.watchdog, self.healthy)
@@ -291,6 +292,10 @@ class Daemon:
                 await self.stack.ready.wait()
             if not self.stack.ready.is_set():
                 log.error("not_reconciled_at_ready", detail=self.stack.reconcile_error)
+            # everything built at start-up lives as long as the process: keep the collector
+            # from walking it again on every full collection (15-20 ms pauses under load)
+            gc.collect()
+            gc.freeze()
             self.notifier.ready(self.status_line())
             self.alerts.alert(
                 "daemon.started",

@@ -304,8 +304,6 @@ class Commands:
             flatten=change.flatten,
         )
         self.daemon.notifier.status(self.daemon.status_line())
-        if isinstance(request, Kill) and (request.cancel_open or request.flatten):
-            self.daemon.after_kill(cancel_open=request.cancel_open, flatten=request.flatten)
         return StateResult(transition=transition(change))
 
     async def audit_refusal(self, request: AnyRequest, peer: Peer, code: str) -> None:
