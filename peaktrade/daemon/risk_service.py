@@ -42,7 +42,7 @@ from peaktrade.core.risk_limits import LiveRiskLimits, resolve_limits
 from peaktrade.core.risk_rules import Decision, RuleStatus
 from peaktrade.core.risk_violations import Violation, order_violations
 from peaktrade.core.trade_usage import RunUsage, record_sent
-from peaktrade.core.trading_day import TradingDay, record_trades, roll_day
+from peaktrade.core.trading_day import EquityPeak, TradingDay, record_trades, roll_day
 from peaktrade.daemon.trading import TradingSwitch
 from peaktrade.execution.engine import Check, RiskVerdict
 from peaktrade.log import get_logger
@@ -103,13 +103,13 @@ class RiskService:
     def _resolve(self, equity: float) -> LiveRiskLimits:
         """Effective limits; while a loosening reload awaits approval, the loosened keys keep
         their old values (re-planned at this equity, so a day roll cannot slip them in)."""
-        proposed = self._resolve_for(self.config, equity)
+        proposed = self.resolve_for(self.config, equity)
         if self.held_from is None:
             return proposed
-        current = self._resolve_for(self.held_from, equity)
+        current = self.resolve_for(self.held_from, equity)
         return limits_while_held(current, proposed, plan_reload(current, proposed))
 
-    def _resolve_for(self, config: Config, equity: float) -> LiveRiskLimits:
+    def resolve_for(self, config: Config, equity: float) -> LiveRiskLimits:
         return resolve_limits(
             config.live_risk,
             exchange_id=config.exchange.id,
@@ -129,7 +129,7 @@ class RiskService:
         ``ptctl risk approve-reload``."""
         basis = self.limits.equity_basis
         old = self.held_from or self.config
-        plan = plan_reload(self._resolve_for(old, basis), self._resolve_for(config, basis))
+        plan = plan_reload(self.resolve_for(old, basis), self.resolve_for(config, basis))
         self.held_from = old if plan.needs_approval else None
         self.config = config
         self.limits = self._resolve(basis)
@@ -290,14 +290,26 @@ class RiskService:
         day = self.monitor.day
         if day is None or day.key == self._loaded_day_key:
             return
+        await self.rebase(peak=False)
+
+    async def rebase(self, *, peak: bool) -> float:
+        """The account measured changed under the day (first exchange balances of a fresh run,
+        a stage switch): the day restarts at its equity, and with ``peak`` the equity peak too,
+        else the jump would read as profit, loss or drawdown. Returns the equity."""
+        now = self.now_ms()
         equity = equity_of(self.ledger_now(), self.quotes.snapshot())
         day = msgspec.structs.replace(
-            day, start_equity=equity, start_realized=self.ledger.realized_pnl
+            self.current_day(), start_equity=equity, start_realized=self.ledger.realized_pnl
         )
-        self.monitor = msgspec.structs.replace(self.monitor, day=day)
-        await self.db.call(day_store.rebase_day, day)
+        new_peak = EquityPeak(equity=equity, at_ms=now) if peak else None
+        self.monitor = msgspec.structs.replace(
+            self.monitor, day=day, peak=new_peak or self.monitor.peak
+        )
+        self.balances_expected = False
+        await self.db.call(_save_rebase, day, new_peak)
         self.limits = self._resolve(equity)
-        log.info("trading_day_rebased", day=day.key, start_equity=equity)
+        log.info("trading_day_rebased", day=day.key, start_equity=equity, peak_reset=peak)
+        return equity
 
     async def _follow_reopen(self, now: int) -> None:
         """After an automatic kill is released, sizes re-open in steps (0.5, 0.75, 1.0)."""
@@ -387,6 +399,12 @@ def _alert_event(alert: RiskAlert, now: int) -> DaemonEvent:
         dedupe_key=f"risk:{alert.key}",
         resolved=alert.kind is AlertKind.RESOLVED,
     )
+
+
+def _save_rebase(conn: sqlite3.Connection, day: TradingDay, peak: EquityPeak | None) -> None:
+    day_store.rebase_day(conn, day)
+    if peak is not None:
+        day_store.save_peak(conn, peak)
 
 
 def _persist(

@@ -127,7 +127,7 @@ async def risk_status(risk: RiskService) -> RiskResult:
     if risk.held_from is not None:
         basis = risk.limits.equity_basis
         plan = plan_reload(
-            risk._resolve_for(risk.held_from, basis), risk._resolve_for(risk.config, basis)
+            risk.resolve_for(risk.held_from, basis), risk.resolve_for(risk.config, basis)
         )
         held = [f"{c.key}: {c.old} -> {c.new}" for c in plan.held]
     return RiskResult(

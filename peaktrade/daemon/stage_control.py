@@ -251,7 +251,7 @@ class StageControl:
             )
         else:
             assert self.task_group is not None
-            self.task_group.start_soon(stack._reconcile_until_done)
+            self.task_group.start_soon(stack.reconcile_until_done)
             actions.append(f"NOT reconciled yet, orders blocked: {'; '.join(report.problems)}")
         actions.append(f"stage {previous.value} -> {target.value} persisted")
         message = f"stage {previous.value} -> {target.value} ({kind}, uid {peer.uid}): {reason}"
@@ -277,7 +277,7 @@ class StageControl:
 
             async def refresh() -> None:
                 with scope:
-                    await stack._refresh_balances(venue)  # the stack's own loop
+                    await stack.refresh_balances(venue)
 
             self.task_group.start_soon(refresh)
 

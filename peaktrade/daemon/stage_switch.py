@@ -11,7 +11,6 @@ old executor back in place; a degrade goes ahead and reports what it left.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import TYPE_CHECKING
 
@@ -19,13 +18,10 @@ import anyio
 import msgspec
 
 from peaktrade.config import Mode
-from peaktrade.core.portfolio import equity_of
-from peaktrade.core.trading_day import EquityPeak, TradingDay
 from peaktrade.execution.kill_actions import cancel_open
 from peaktrade.execution.reconcile import reconcile
 from peaktrade.log import get_logger
 from peaktrade.store import journal
-from peaktrade.store import trading_day as day_store
 from peaktrade.venues.executor import Executor
 from peaktrade.venues.paper import PaperBroker
 from peaktrade.venues.shadow import ShadowExecutor
@@ -100,7 +96,7 @@ async def switch_executor(
         raise
     executor = await _build(stack, target, balances)
     path.executor = executor
-    stack.risk.balances = stack._balances_of(executor)  # the stack's own rule
+    stack.risk.balances = stack.balances_of(executor)  # the stack's own rule
     equity = await _rebase_risk(stack)
     log.warning("executor_switched", stage=target.value, executor=executor.name, equity=equity)
     problems: list[str] = []
@@ -153,26 +149,8 @@ async def _preflight(
 
 
 async def _rebase_risk(stack: VenueStack) -> float:
-    """The switch changed the account measured (paper book, exchange account): the day's start
-    and the equity peak restart at its equity, else the jump reads as profit, loss or drawdown
-    (and a drawdown limit would halt trading for a loss nobody made). Returns the equity."""
-    risk = stack.risk
-    now = stack.now_ms()
-    equity = equity_of(risk.ledger_now(), stack.quotes.snapshot())
-    day = msgspec.structs.replace(
-        risk.current_day(), start_equity=equity, start_realized=risk.ledger.realized_pnl
-    )
-    peak = EquityPeak(equity=equity, at_ms=now)
-    risk.monitor = msgspec.structs.replace(risk.monitor, day=day, peak=peak)
-    risk.balances_expected = False  # these balances are the ones the day now starts from
-    await stack.db.call(_save_rebase, day, peak)
-    risk.limits = risk._resolve(equity)  # percent limits follow the new equity basis
-    return equity
-
-
-def _save_rebase(conn: sqlite3.Connection, day: TradingDay, peak: EquityPeak) -> None:
-    day_store.rebase_day(conn, day)
-    day_store.save_peak(conn, peak)
+    """The switch changed the account measured (paper book, exchange account)."""
+    return await stack.risk.rebase(peak=True)
 
 
 async def _build(

@@ -185,7 +185,7 @@ class VenueStack:
                 risk=self.risk,
             )
             venue.call_listeners.append(self.risk.on_exchange_call)
-            self.risk.balances = self._balances_of(executor)
+            self.risk.balances = self.balances_of(executor)
             path.reconciled = False  # no orders until the journal and the exchange agree
             self.path = path
             await path.load()
@@ -233,12 +233,12 @@ class VenueStack:
                 tg.start_soon(self.sync.run)
                 if self.private is not None:
                     tg.start_soon(self.private.run)
-                await self._reconcile_until_done()
+                await self.reconcile_until_done()
                 tg.start_soon(self.resolver.run)
                 tg.start_soon(self.risk.run)
                 tg.start_soon(self.contingent.run)
                 if executor is venue:
-                    tg.start_soon(self._refresh_balances, venue)
+                    tg.start_soon(self.refresh_balances, venue)
                 self.ready.set()
                 await anyio.sleep_forever()
             finally:
@@ -257,7 +257,7 @@ class VenueStack:
             )
         )
 
-    def _balances_of(
+    def balances_of(
         self, executor: Executor
     ) -> Callable[[], tuple[dict[str, float], float] | None]:
         """Total balances per asset and when read: the truth for cash and sizes."""
@@ -300,7 +300,7 @@ class VenueStack:
                 )
             stale = now_stale
 
-    async def _refresh_balances(self, venue: CcxtVenue) -> None:
+    async def refresh_balances(self, venue: CcxtVenue) -> None:
         while True:
             try:
                 asked = time.monotonic()  # fills after this may be missing from the answer
@@ -328,7 +328,7 @@ class VenueStack:
                 await anyio.sleep(backoff_delay(attempt, rng.random(), cap_s=30.0))
                 attempt += 1
 
-    async def _reconcile_until_done(self) -> None:
+    async def reconcile_until_done(self) -> None:
         assert self.path is not None and self.resolver is not None
         rng = random.Random()
         attempt = 0
