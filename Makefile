@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/peaktrade run --config $(CONFIG)
 
-## test: the whole suite
+## test: the whole suite, on both cores (CI has two)
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 ## lint: ruff and mypy (strict on peaktrade/ and ctl/)
 lint: $(STAMP)
@@ -33,6 +33,12 @@ lint: $(STAMP)
 ## bench: print every benchmark figure
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## soak: the reliability soaks (fault and crash campaigns, 1M-event daemon soak, 100 stops)
+soak: $(STAMP) system-deps
+	cd bench && ../$(BIN)/python soak_campaigns.py --submissions 10000 --kills 200
+	cd bench && ../$(BIN)/python soak_daemon.py --events 1000000
+	cd bench && ../$(BIN)/python soak_stop.py --runs 100
 
 ## fuzz: a million atheris runs each on the control decoder and the config loader
 fuzz: $(STAMP)

@@ -168,7 +168,10 @@ class DaemonProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
-                raise DrillError(f"the daemon exited (see {self.workdir}/daemon.log)")
+                code = self.proc.returncode if self.proc is not None else None
+                log = (self.workdir / "daemon.log").read_text(errors="replace")
+                tail = "\n".join(log.splitlines()[-12:])
+                raise DrillError(f"the daemon exited {code} ({self.workdir}/daemon.log):\n{tail}")
             status = self.status()
             if status is not None and status.reconciled:
                 return
