@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## bench: print every benchmark figure
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(BIN)/python bench/run_all.py
 
 ## soak: the reliability soaks (fault and crash campaigns, 1M-event daemon soak, 100 stops)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
-import time
 from collections.abc import Callable
 
 import pytest
@@ -47,12 +46,10 @@ def test_disk_fault_stops_trading_and_a_restart_recovers(
 
     fiu_ctrl(daemon.proc.pid, f"enable {FAULTS[fault]}")
     failed = daemon.ask(OrderSubmit(order=order))
-    failed_at = time.monotonic()
     assert failed.error is not None and failed.error.code == "store.failed"
 
-    # within a second every new order is refused, while the daemon winds down
+    # the next order is refused too, while the daemon winds down (how fast: bench_disk_faults)
     blocked = daemon.ask(OrderSubmit(order=order))
-    assert time.monotonic() - failed_at < 1.0
     if blocked.ok:
         assert isinstance(blocked.result, OrderResult)
         assert not blocked.result.decisions[0].allowed
