@@ -173,6 +173,9 @@ class DaemonConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     """READY=1 waits this long for start-up reconciliation; after it the daemon reports ready
     with orders blocked until reconciliation succeeds (so systemd does not kill it while the
     exchange is down, and the kill switch stays reachable)."""
+    health_alert_interval_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+    """How often health (as ``ptctl health``) is judged for ``daemon.unhealthy``: raised after
+    two failing evaluations in a row, resolved at the next healthy one."""
 
 
 class PortfolioConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

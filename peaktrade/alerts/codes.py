@@ -50,7 +50,9 @@ _CATALOGUE = (
         "reconcile-mismatch",
         stateful=True,
     ),
-    AlertCode("order.unresolved", _C, "Order outcome unresolved", "order-unresolved"),
+    AlertCode(
+        "order.unresolved", _C, "Order outcome unresolved", "order-unresolved", stateful=True
+    ),
     AlertCode("data.stale", _W, "Market data stale", "data-stale", stateful=True),
     AlertCode("data.corrupt", _W, "Market data refused as corrupt", "data-corrupt"),
     AlertCode(

@@ -43,6 +43,7 @@ from peaktrade.daemon.arming import LiveRefused, check_live_arming
 from peaktrade.daemon.checks import CheckState, run_checks
 from peaktrade.daemon.clock import now_ms
 from peaktrade.daemon.commands import Commands
+from peaktrade.daemon.health_watch import watch_health
 from peaktrade.daemon.looplag import LoopLag
 from peaktrade.daemon.observability import run_observability
 from peaktrade.daemon.sdnotify import Notifier
@@ -297,6 +298,7 @@ class Daemon:
             gc.collect()
             gc.freeze()
             self.notifier.ready(self.status_line())
+            tg.start_soon(watch_health, self)  # after start-up, which fails health by design
             self.alerts.alert(
                 "daemon.started",
                 f"peaktrade {__version__} started: {self.status_line()}",

@@ -4,7 +4,8 @@
 - "no such order" for longer than the grace period: it was never placed -> expired
   (reconciliation re-opens it if it ever appears);
 - still unknown after the bound (the exchange keeps failing): a critical event, trading
-  moves to REDUCING, and lookups go on.
+  moves to REDUCING, and lookups go on. It is a condition per order: it resolves when that
+  order's state is known, by a lookup or by a late report from the stream or REST polling.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ from peaktrade.venues.executor import VenueUpdate
 log = get_logger("peaktrade.resolver")
 
 
+_IN_DOUBT = (OrderState.UNKNOWN, OrderState.PENDING)
+
+
 class Resolver:
     def __init__(self, path: OrderPath) -> None:
         self.path = path
         self.escalated: set[str] = set()
         self.first_seen_ms: dict[str, int] = {}
+        path.order_listeners.append(self._on_order)  # a late report settles a doubt as well
 
     async def run(self) -> None:
         while True:
@@ -45,7 +50,7 @@ class Resolver:
                 continue  # its own send is still under way
             # the list may be stale by now (its send ended, a report came): judge the journal
             current = await path.db.call(journal.get_order, order.client_order_id)
-            if current is None or current.state not in (OrderState.UNKNOWN, OrderState.PENDING):
+            if current is None or current.state not in _IN_DOUBT:
                 if current is not None:
                     self._settled(current)
                 continue
@@ -67,10 +72,7 @@ class Resolver:
         if result.found and result.report is not None:
             await path.apply_update(VenueUpdate(report=result.report), kind="lookup")
             current = await path.db.call(journal.get_order, cid)
-            if current is not None and current.state not in (
-                OrderState.UNKNOWN,
-                OrderState.PENDING,
-            ):
+            if current is not None and current.state not in _IN_DOUBT:
                 self._settled(current)
                 log.info("order_resolved", cid=cid, state=current.state.value)
                 return True
@@ -89,28 +91,40 @@ class Resolver:
             return True
         return False
 
+    def _on_order(self, order: JournalOrder) -> None:
+        cid = order.client_order_id
+        if order.state not in _IN_DOUBT and (cid in self.escalated or cid in self.first_seen_ms):
+            self._settled(order)
+
     def _settled(self, order: JournalOrder) -> None:
+        """Forget the doubt; resolve ``order.unresolved`` if it was raised, by this run or (an
+        order in doubt past the bound when first seen) by the run before a restart."""
+        cid = order.client_order_id
         self.path.settle_doubt(order)
-        self.first_seen_ms.pop(order.client_order_id, None)
-        if order.client_order_id in self.escalated:
-            self.escalated.discard(order.client_order_id)
+        since = self.first_seen_ms.pop(cid, None)
+        overdue = since is not None and order.updated_ms - since >= self._bound_ms()
+        if cid in self.escalated or overdue:
+            self.escalated.discard(cid)
             self.path.events(
                 DaemonEvent(
                     code="order.unresolved",
-                    level="CRITICAL",
-                    message=f"order {order.client_order_id} resolved: {order.state.value}",
+                    level="INFO",
+                    message=f"order {cid} resolved: {order.state.value}",
                     ts_ms=self.path.now_ms(),
-                    context={"client_order_id": order.client_order_id},
-                    dedupe_key=f"order.unresolved:{order.client_order_id}",
+                    context={"client_order_id": cid},
+                    dedupe_key=f"order.unresolved:{cid}",
                     resolved=True,
                 )
             )
+
+    def _bound_ms(self) -> float:
+        return self.path.config.resolve_bound_s * 1000
 
     async def _maybe_escalate(self, order: JournalOrder, now: int) -> None:
         path = self.path
         cid = order.client_order_id
         since = self.first_seen_ms.get(cid, order.updated_ms)
-        if cid in self.escalated or now - since < path.config.resolve_bound_s * 1000:
+        if cid in self.escalated or now - since < self._bound_ms():
             return
         self.escalated.add(cid)
         log.error("order_unresolved", cid=cid, symbol=order.intent.symbol)

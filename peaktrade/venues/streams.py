@@ -81,6 +81,7 @@ class MarketData:
         self.frames = 0
         self._seen: dict[str, object] = {}  # the ccxt top last taken, per symbol
         self._symbols = frozenset(book.symbols)
+        self._storming = False  # exchange.reconnect_storm raised and not yet resolved
 
     async def run(self) -> None:
         attempt = 0
@@ -134,6 +135,8 @@ class MarketData:
             self._clients |= set(getattr(exchange, "clients", {})) - before
             self.health.touch()
             self.frames += 1
+            if self._storming:
+                self._storm_over()
             for raw in self._new_tops(books):
                 symbol = str(raw.get("symbol"))
                 bid, ask = raw.get("bid"), raw.get("ask")
@@ -205,12 +208,36 @@ class MarketData:
             )
         )
 
+    def _recent_reconnects(self, now: float) -> int:
+        window = self.config.reconnect_storm_window_s
+        return sum(1 for t in self.health.recent_reconnects if now - t <= window)
+
+    def _storm_over(self) -> None:
+        """Resolve the storm once the window holds fewer reconnects than the count: judged on
+        each frame, so a stream that stays up clears it without another reconnect."""
+        recent = self._recent_reconnects(time.monotonic())
+        if recent >= self.config.reconnect_storm_count:
+            return
+        self._storming = False
+        window = self.config.reconnect_storm_window_s
+        self.events(
+            DaemonEvent(
+                code="exchange.reconnect_storm",
+                level="INFO",
+                message=f"market data calm again: {recent} reconnects in {window:g} s",
+                ts_ms=self.now_ms(),
+                context={"reconnects": recent},
+                dedupe_key="exchange.reconnect_storm",
+                resolved=True,
+            )
+        )
+
     def _disconnected(self, exc: Exception) -> None:
         now = time.monotonic()
         self.health.reconnects += 1
         self.health.recent_reconnects.append(now)
         window = self.config.reconnect_storm_window_s
-        recent = [t for t in self.health.recent_reconnects if now - t <= window]
+        recent = self._recent_reconnects(now)
         kind = _reason(exc)
         log.warning("market_data_disconnected", reason=kind, reconnects=self.health.reconnects)
         self.events(
@@ -223,14 +250,15 @@ class MarketData:
                 dedupe_key="exchange.disconnected:market_data",
             )
         )
-        if len(recent) >= self.config.reconnect_storm_count:
+        if recent >= self.config.reconnect_storm_count:
+            self._storming = True
             self.events(
                 DaemonEvent(
                     code="exchange.reconnect_storm",
                     level="CRITICAL",
-                    message=f"{len(recent)} market-data reconnects in {window:g} s",
+                    message=f"{recent} market-data reconnects in {window:g} s",
                     ts_ms=self.now_ms(),
-                    context={"reconnects": len(recent)},
+                    context={"reconnects": recent},
                     dedupe_key="exchange.reconnect_storm",
                 )
             )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from peaktrade.alerts.config import AlertLevel
+from peaktrade.alerts.emitters import daemon_event_listener
 from peaktrade.alerts.service import AlertService
+from peaktrade.core.events import DaemonEvent
 from peaktrade.store.db import Database
 from tests.alerts.support import (
+    FIXED_MS,
     FakeClock,
     Receiver,
     alerts_config,
@@ -127,3 +130,35 @@ async def test_a_recovery_without_an_open_condition_sends_nothing(hook: Receiver
         )
         assert await service.drain(5.0)
     assert hook.requests == []
+
+
+async def test_unresolved_order_alerts_are_conditions_per_order(hook: Receiver) -> None:
+    service = service_for(alerts_config(sinks=["webhook"]), None)
+    listener = daemon_event_listener(service)
+
+    def unresolved(cid: str, *, resolved: bool = False) -> DaemonEvent:
+        return DaemonEvent(
+            code="order.unresolved",
+            level="INFO" if resolved else "CRITICAL",
+            message=f"order {cid} {'resolved' if resolved else 'still unknown'}",
+            ts_ms=FIXED_MS,
+            context={"client_order_id": cid},
+            dedupe_key=f"order.unresolved:{cid}",
+            resolved=resolved,
+        )
+
+    async with running(service):
+        for event in (
+            unresolved("pt-1"),
+            unresolved("pt-2"),
+            unresolved("pt-1"),  # still unknown: no new message
+            unresolved("pt-1", resolved=True),
+        ):
+            listener(event)
+        assert await service.drain(5.0)
+    sent = [(r.body["message"], r.body["status"], r.body["level"]) for r in hook.at("/hook")]
+    assert sent == [
+        ("order pt-1 still unknown", "firing", "CRITICAL"),
+        ("order pt-2 still unknown", "firing", "CRITICAL"),
+        ("order pt-1 resolved", "resolved", "CRITICAL"),
+    ]

@@ -127,3 +127,46 @@ def test_failing_sink_is_reported_and_never_leaks_its_url(
     assert "failed" in result.stdout or "gave_up" in result.stdout
     d.stop()
     assert CANARY_PATH not in d.log() + result.stdout + result.stderr
+
+
+HEALTH_WATCHED = CONFIG + "\n[daemon]\nhealth_alert_interval_s = 0.1\n"
+
+
+def unhealthy(receiver: Receiver, status: str) -> list[dict[str, object]]:
+    return [
+        b
+        for b in receiver.received
+        if b["code"] == "daemon.unhealthy" and b.get("status") == status
+    ]
+
+
+def test_unhealthy_daemon_alerts_naming_the_failing_check_and_resolves(
+    make_daemon: Callable[..., DaemonProcess], receiver: Receiver
+) -> None:
+    d = make_daemon(HEALTH_WATCHED).start(env={"PEAKTRADE_ALERT_WEBHOOK_URL": receiver.url})
+    wait_for(lambda: "daemon.started" in receiver.codes())
+    good = d.config.read_text()
+    # a config broken on disk fails the `config` check: a restart would refuse to start
+    d.config.write_text(good + "\nno_such_key = 1\n")
+    (raised,) = wait_for(lambda: unhealthy(receiver, "firing"))
+    assert raised["level"] == "CRITICAL"
+    assert "config:" in str(raised["message"]) and "no_such_key" in str(raised["message"])
+    d.config.write_text(good)
+    (resolved,) = wait_for(lambda: unhealthy(receiver, "resolved"))
+    assert resolved["level"] == "CRITICAL"  # the recovery carries the level it was raised at
+    assert len(unhealthy(receiver, "firing")) == 1  # raised once for the whole outage
+
+
+def test_unhealthy_alert_left_open_at_a_restart_is_resolved_by_the_next_run(
+    make_daemon: Callable[..., DaemonProcess], receiver: Receiver
+) -> None:
+    env = {"PEAKTRADE_ALERT_WEBHOOK_URL": receiver.url}
+    d = make_daemon(HEALTH_WATCHED).start(env=env)
+    good = d.config.read_text()
+    d.config.write_text(good + "\nno_such_key = 1\n")
+    wait_for(lambda: unhealthy(receiver, "firing"))
+    assert d.stop() == 0
+    d.config.write_text(good)
+    d.start(env=env)
+    wait_for(lambda: unhealthy(receiver, "resolved"))
+    assert len(unhealthy(receiver, "firing")) == 1

@@ -81,18 +81,51 @@ async def test_a_silent_feed_is_caught_and_redialled(
     await until(lambda: all(book.fresh(s) for s in SYMBOLS), within_s=10)
 
 
+async def drop_and_recover(md: MarketData, sim: SimHandle) -> None:
+    """Drop the feed's websocket and wait for frames on the new one: fresh quotes alone may
+    come from the REST snapshot, before there is a websocket for the next drop to close."""
+    before = md.health.reconnects
+    sim.faults.drop_websockets()
+    await until(lambda: md.health.reconnects > before)
+    frames = md.frames
+    await until(lambda: md.frames > frames)
+
+
 async def test_reconnect_storm_raises_a_critical_event(
     feed: tuple[MarketData, QuoteBook], sim: SimHandle, events: Events
 ) -> None:
-    md, book = feed
-    await until(lambda: all(book.fresh(s) for s in SYMBOLS))
+    md, _ = feed
+    await until(lambda: md.frames > 0)  # the websocket is up, not only the REST snapshot
     for _ in range(4):
-        count = md.health.reconnects
-        sim.faults.drop_websockets()
-        await until(lambda count=count: md.health.reconnects > count)
-        await until(lambda: all(book.fresh(s) for s in SYMBOLS))
+        await drop_and_recover(md, sim)
     storms = [e for e in events if e.code == "exchange.reconnect_storm"]
     assert storms and storms[0].level == "CRITICAL"
+
+
+async def test_reconnect_storm_resolves_once_the_stream_stays_up(
+    venue: CcxtVenue, sim: SimHandle, events: Events
+) -> None:
+    config = msgspec.structs.replace(FAST, reconnect_storm_count=2, reconnect_storm_window_s=3.0)
+    book = QuoteBook(SYMBOLS, stale_after_s=config.stale_after_s)
+    md = MarketData(venue, book, config, events, now_ms)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(md.run)
+        await until(lambda: md.frames > 0)  # the websocket is up, not only the REST snapshot
+        for _ in range(5):  # two drops within the window make a storm; allow a slow machine
+            await drop_and_recover(md, sim)
+            if "exchange.reconnect_storm" in events.codes():
+                break
+        assert "exchange.reconnect_storm" in events.codes()
+        reconnects = md.health.reconnects
+        await until(
+            lambda: any(e.code == "exchange.reconnect_storm" and e.resolved for e in events)
+        )
+        tg.cancel_scope.cancel()
+    assert md.health.reconnects == reconnects  # the calm stream resolved it, not a reconnect
+    storms = [e for e in events if e.code == "exchange.reconnect_storm"]
+    assert not storms[0].resolved and storms[-1].resolved
+    assert sum(e.resolved for e in storms) == 1
+    assert {e.dedupe_key for e in storms} == {"exchange.reconnect_storm"}  # one condition
 
 
 async def test_private_stream_reports_orders_and_fills(
