@@ -162,8 +162,8 @@ def _order_line(o: OrderView) -> str:
     fill = f" filled {o.filled_qty:g}" + (f" @ {o.avg_fill_price:g}" if o.avg_fill_price else "")
     reason = f" ({o.reason})" if o.reason else ""
     return (
-        f"{o.client_order_id}  {o.state:<16} {o.side} {o.qty:g} {o.symbol} {o.type}{price}"
-        f"{fill}{reason}"
+        f"{o.client_order_id}  {o.executor or '?':<8} {o.state:<16} {o.side} {o.qty:g} {o.symbol}"
+        f" {o.type}{price}{fill}{reason}"
     )
 
 

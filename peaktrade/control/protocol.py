@@ -362,6 +362,7 @@ class OrderView(msgspec.Struct, frozen=True):
     created_ms: int
     updated_ms: int
     exchange_order_id: str | None = None
+    executor: str = ""  # whose book the order is in: shadow, paper or exchange
 
 
 class OrderDecision(msgspec.Struct, frozen=True):

@@ -104,7 +104,7 @@ async def end_of_day(daemon: Daemon) -> ChecklistResult:
     quote = snapshot.quote_currency
     found = await daemon.db.call(violations.since, day.start_ms, 1000)
     rows = await daemon.alerts.history(since_ms=day.start_ms, limit=1000) if daemon.alerts else []
-    live = await daemon.db.call(journal.live_orders)
+    live = await daemon.db.call(journal.live_orders, executor=stack.path.executor.name)
     checks = [
         _day_pnl(snapshot.daily_pnl, day.key, quote, risk.limits.max_daily_loss_abs),
         _violations([v.code for v in found]),

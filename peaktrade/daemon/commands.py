@@ -176,7 +176,12 @@ class Commands:
 
     async def _status(self) -> StatusResult:
         d = self.daemon
-        live = await d.db.call(journal.count_live) if d.db is not None else 0
+        path = d.stack.path if d.stack else None
+        live = (
+            await d.db.call(journal.count_live, executor=path.executor.name)
+            if d.db is not None and path is not None
+            else 0
+        )
         assert d.switch is not None
         last = d.switch.last
         return StatusResult(
@@ -190,7 +195,7 @@ class Commands:
             account=d.config.run.account_label,
             market_data=health.market_data_line(d),
             open_orders=live,
-            orders_in_doubt=len(d.stack.path.unknown) if d.stack and d.stack.path else 0,
+            orders_in_doubt=len(path.unknown) if path is not None else 0,
             reconciled=bool(d.stack and d.stack.reconciled),
         )
 

@@ -127,14 +127,16 @@ class Observability:
         d = self.daemon
         assert d.db is not None and d.switch is not None and d.stack is not None
         await self.log.open()
-        live = await d.db.call(journal.live_orders)
-        fills = await d.db.call(journal.all_fills, d.started_at_ms - _RECENT_FILLS_MS)
+        path = d.stack.path
+        assert path is not None
+        book = path.executor.name  # what the current executor has open and filled
+        live = await d.db.call(journal.live_orders, executor=book)
+        since = d.started_at_ms - _RECENT_FILLS_MS
+        fills = await d.db.call(journal.all_fills, since, executor=book)
         self.recent.seed(live, fills)
         self.counters.seed(live)
         d.event_listeners.append(self._guard(self.on_event))
         d.switch.subscribe(self._guard(self.on_change))
-        path = d.stack.path
-        assert path is not None
         path.fill_listeners.append(self._guard(self.on_fill))
         path.order_listeners.append(self._guard(self.on_order))
         if self._portfolio is not None:

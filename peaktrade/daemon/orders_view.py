@@ -51,7 +51,7 @@ async def cancel(path: OrderPath, cid: str) -> CancelResultView:
 
 async def query(path: OrderPath, *, open_only: bool, limit: int) -> OrdersResult:
     orders = (
-        await path.db.call(journal.live_orders)
+        await path.db.call(journal.live_orders, executor=None)  # every book, each row says whose
         if open_only
         else await path.db.call(journal.recent_orders, limit)
     )
@@ -95,4 +95,5 @@ def view(order: JournalOrder) -> OrderView:
         created_ms=order.created_ms,
         updated_ms=order.updated_ms,
         exchange_order_id=order.exchange_order_id,
+        executor=order.executor,
     )

@@ -81,6 +81,7 @@ class RiskService:
         self.interval_s = interval_s
         self.quote_currency = config.exchange.quote_currency
         self.ledger = Ledger(quote_currency=self.quote_currency, cash=starting_cash)
+        self.book = ""  # the executor whose fills the ledger holds (set by load_ledger)
         self.balances: Balances = lambda: None
         self.monitor = LivePortfolioMonitor()
         self.run_usage = RunUsage()
@@ -145,16 +146,26 @@ class RiskService:
 
     # --- start-up -----------------------------------------------------------------------
 
-    async def load(self) -> None:
-        """The day and peak from disk (a restart keeps daily loss), the ledger from fills."""
+    async def load(self, executor: str) -> None:
+        """The day and peak from disk (a restart keeps daily loss), the ledger from the fills
+        of ``executor``'s book."""
         day = await self.db.call(day_store.load_day)
         peak = await self.db.call(day_store.load_peak)
         self.monitor = LivePortfolioMonitor(day=day, peak=peak)
         self._loaded_day_key = day.key if day is not None else None
-        fills = await self.db.call(journal.all_fills)
-        self.ledger = apply_fills(self.ledger, fills)
+        await self.load_ledger(executor)
         basis = day.start_equity if day is not None else equity_of(self.ledger, {})
         self.limits = self._resolve(basis)
+
+    async def load_ledger(self, executor: str) -> None:
+        """The ledger of one executor's book: its starting cash plus its own fills (start-up
+        and every executor switch); another book's fills are not this account's."""
+        fills = await self.db.call(journal.all_fills, executor=executor)
+        cash = starting_cash_of(self.config, executor)
+        start = Ledger(quote_currency=self.quote_currency, cash=cash)
+        self.ledger = apply_fills(start, fills)
+        self._recent_fills = []
+        self.book = executor
 
     # --- the order gate (sync, on the order path) ------------------------------------------
 
@@ -380,6 +391,14 @@ class RiskService:
                 log.error("risk_latch_moved", state=applied.state.value, reason=reason)
         for listener in self.snapshot_listeners:
             listener(report.snapshot)
+
+
+def starting_cash_of(config: Config, executor: str) -> float:
+    """Cash before a book's first fill: the paper balances' quote for the simulated books, none
+    for the exchange account (its balances are the truth once read)."""
+    if executor == "exchange":
+        return 0.0
+    return config.paper.starting_balances.get(config.exchange.quote_currency, 0.0)
 
 
 def _alert_event(alert: RiskAlert, now: int) -> DaemonEvent:

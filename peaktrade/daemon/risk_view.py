@@ -90,9 +90,9 @@ async def portfolio(
     limit: int,
 ) -> PortfolioResult:
     if starting_cash is not None:
-        # the journal's fills valued against another starting cash: "what if I had started
+        # the book's fills valued against another starting cash: "what if I had started
         # with X"; marks are the current quotes
-        fills = await risk.db.call(journal.all_fills)
+        fills = await risk.db.call(journal.all_fills, executor=risk.book)
         ledger = apply_fills(Ledger(quote_currency=risk.quote_currency, cash=starting_cash), fills)
         now = risk.now_ms()
         current = build_snapshot(

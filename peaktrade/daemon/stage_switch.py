@@ -3,8 +3,9 @@
 Order of a switch, each step before the next: new orders are blocked (the path reports
 ``daemon.not_reconciled``); orders being sent finish; the old stage's open orders are
 cancelled with the old executor (no executor can manage another's orders); the new executor
-takes over (the paper broker rebuilt from the journal, exchange balances read); the journal
-is reconciled against it. The caller persists the stage, then ``resume`` reopens the path.
+takes over with its own book (positions, doubts and the risk ledger rebuilt from its journal
+rows alone, the paper broker from its balances and paper fills, exchange balances read); the
+journal is reconciled against it. The caller persists the stage, then ``resume`` reopens the path.
 A promotion that cannot cancel everything, or cannot reach the exchange, is aborted with the
 old executor back in place; a degrade goes ahead and reports what it left.
 """
@@ -77,12 +78,15 @@ async def switch_executor(
             raise SwitchAborted(
                 "stage.busy", "orders were still being sent when the switch timed out", "retry"
             )
-        before = await stack.db.call(journal.live_orders)
+        old = path.executor.name
+        before = await stack.db.call(journal.live_orders, executor=old)
         left: list[str] = []
         if before:
             with anyio.move_on_after(timeout_s):
                 await cancel_open(path)
-            left = [o.client_order_id for o in await stack.db.call(journal.live_orders)]
+            left = [
+                o.client_order_id for o in await stack.db.call(journal.live_orders, executor=old)
+            ]
         if left and abort_on_leftovers:
             raise SwitchAborted(
                 "stage.orders_left_open",
@@ -96,7 +100,9 @@ async def switch_executor(
         raise
     executor = await _build(stack, target, balances)
     path.executor = executor
+    await path.load()  # the new executor's book: its positions and doubts, no other's
     stack.risk.balances = stack.balances_of(executor)  # the stack's own rule
+    await stack.risk.load_ledger(executor.name)
     equity = await _rebase_risk(stack)
     log.warning("executor_switched", stage=target.value, executor=executor.name, equity=equity)
     problems: list[str] = []
@@ -164,11 +170,7 @@ async def _build(
         broker = PaperBroker(
             stack.quotes, stack.config.paper, stack.sync.channel.publish, stack.now_ms
         )
-        live = await stack.db.call(journal.live_orders)
-        # as a restart in paper would: balances from every fill, only paper orders rest again
-        broker.restore(
-            await stack.db.call(journal.all_fills), [o for o in live if o.executor == "paper"]
-        )
+        await stack.restore_paper(broker)  # as a restart in paper would
         return broker
     assert stack.venue is not None and balances is not None
     stack.exchange_balances = balances

@@ -75,7 +75,7 @@ async def facts(control: StageControl, target: Mode) -> PromotionFacts:
         if d.alerts is not None
         else []
     )
-    live = await d.db.call(journal.live_orders)
+    live = await d.db.call(journal.live_orders, executor=stack.path.executor.name)
     doubtful = {
         o.client_order_id for o in live if o.state in (OrderState.PENDING, OrderState.UNKNOWN)
     }

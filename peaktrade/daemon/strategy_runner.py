@@ -74,6 +74,7 @@ class StrategyRunner:
         self.sent_ids: set[str] = set()  # orders sent by this run, until settled
         self.own_ids: set[str] = set()  # every order this strategy ever sent (journal)
         self.own: dict[str, Position] = {}  # what its own fills add up to
+        self.book = ""  # the executor whose orders own_ids and own hold
         self.hold_reason = "starting"
         self.sent = 0  # orders journaled and handed to the executor
         self._fills: list[Fill] = []
@@ -89,9 +90,7 @@ class StrategyRunner:
         await self.stack.ready.wait()
         path = self._path()
         path.fill_listeners.append(self._on_fill)
-        self.own_ids, fills = await path.db.call(own_orders, self.name)
-        for fill in fills:
-            self._add_own(fill)
+        await self._load_own(path)
         self.markets = self._market_rules()
         await self._warm_up()
         self.started = True
@@ -108,10 +107,14 @@ class StrategyRunner:
     async def tick(self) -> None:
         """One round: updates in, hold checks, decision, submission."""
         path = self._path()
+        if path.executor.name != self.book:  # a stage switch: the new executor's book
+            await self._load_own(path)
         self._deliver_fills()
         await self._update_bars()
         self._deliver_quotes()
-        self.unsettled, settled = await path.db.call(unsettled, self.name, set(self.sent_ids))
+        self.unsettled, settled = await path.db.call(
+            unsettled, self.name, set(self.sent_ids), path.executor.name
+        )
         self.sent_ids -= settled
         self._hold(self._hold_reason(path))
         if self.hold_reason:
@@ -168,6 +171,15 @@ class StrategyRunner:
             if fill.client_order_id in self.own_ids:
                 self._add_own(fill)
             self._guard("on_fill", self.strategy.on_fill, fill)
+
+    async def _load_own(self, path: OrderPath) -> None:
+        """This strategy's orders and position in the executor's book (start and every switch)."""
+        book = path.executor.name
+        self.own_ids, fills = await path.db.call(own_orders, self.name, book)
+        self.own = {}
+        for fill in fills:
+            self._add_own(fill)
+        self.book = book
 
     def _add_own(self, fill: Fill) -> None:
         current = self.own.get(fill.symbol) or Position(symbol=fill.symbol)
@@ -351,23 +363,28 @@ class StrategyRunner:
         return venue
 
 
-def own_orders(conn: sqlite3.Connection, source: str) -> tuple[set[str], list[Fill]]:
-    """Client ids of every order ``source`` placed, and their fills in journal order."""
+def own_orders(conn: sqlite3.Connection, source: str, executor: str) -> tuple[set[str], list[Fill]]:
+    """Client ids of every order ``source`` placed in ``executor``'s book, and their fills in
+    journal order."""
     ids = {
         o.client_order_id
-        for o in journal.orders_in(conn, list(OrderState))
+        for o in journal.orders_in(conn, list(OrderState), executor=executor)
         if o.intent.source == source
     }
-    return ids, [f for f in journal.all_fills(conn) if f.client_order_id in ids]
+    return ids, [f for f in journal.all_fills(conn, executor=executor) if f.client_order_id in ids]
 
 
-def unsettled(conn: sqlite3.Connection, source: str, sent: set[str]) -> tuple[set[str], set[str]]:
+def unsettled(
+    conn: sqlite3.Connection, source: str, sent: set[str], executor: str
+) -> tuple[set[str], set[str]]:
     """(orders of ``source`` not settled, those of ``sent`` that are), on the DB thread.
 
     Settled: final, and every fill the exchange reported is recorded; an order reported
     filled whose fills have not arrived yet has not moved the positions the strategy sees.
+    Only ``executor``'s live orders hold the strategy back: another book's cannot fill here.
     """
-    waiting = {o.client_order_id for o in journal.live_orders(conn) if o.intent.source == source}
+    live = journal.live_orders(conn, executor=executor)
+    waiting = {o.client_order_id for o in live if o.intent.source == source}
     settled = set()
     for cid in sent:
         order = journal.get_order(conn, cid)

@@ -22,7 +22,8 @@ from peaktrade.config import Config, Mode, Network
 from peaktrade.core.backoff import backoff_delay
 from peaktrade.core.events import DaemonEvent, EventSink
 from peaktrade.credentials import read_credential
-from peaktrade.daemon.risk_service import RiskService
+from peaktrade.daemon.risk_service import RiskService, starting_cash_of
+from peaktrade.daemon.stage_switch import EXECUTOR_OF
 from peaktrade.daemon.trading import TradingSwitch
 from peaktrade.execution.account_sync import AccountSync, UpdateChannel
 from peaktrade.execution.contingent import ContingentOrders
@@ -120,9 +121,7 @@ class VenueStack:
             quotes=self.quotes,
             events=events,
             now_ms=now_ms,
-            starting_cash=0.0
-            if self.mode in (Mode.TESTNET, Mode.LIVE)
-            else config.paper.starting_balances.get(config.exchange.quote_currency, 0.0),
+            starting_cash=starting_cash_of(config, EXECUTOR_OF[self.mode]),
             interval_s=config.portfolio.snapshot_interval_s,
             balances_expected=self.mode in (Mode.TESTNET, Mode.LIVE),
         )
@@ -189,7 +188,7 @@ class VenueStack:
             path.reconciled = False  # no orders until the journal and the exchange agree
             self.path = path
             await path.load()
-            await self.risk.load()
+            await self.risk.load(executor.name)
             path.fill_listeners.append(self.risk.on_fill)
             self.divergence = DivergenceMonitor(
                 self.quotes, self.events, self.now_ms, self.config.execution.max_fill_divergence_bps
@@ -222,10 +221,7 @@ class VenueStack:
             try:
                 await self._connect(venue)
                 if isinstance(executor, PaperBroker):
-                    executor.restore(
-                        await self.db.call(journal.all_fills),
-                        await self.db.call(journal.live_orders),
-                    )
+                    await self.restore_paper(executor)
                 with contextlib.suppress(Exception):
                     await self.market_data.snapshot()  # quotes before READY, if it can
                 tg.start_soon(self.market_data.run)
@@ -244,6 +240,13 @@ class VenueStack:
             finally:
                 with anyio.CancelScope(shield=True):
                     await venue.close()
+
+    async def restore_paper(self, broker: PaperBroker) -> None:
+        """The paper book again: its configured balances plus paper fills, its orders resting."""
+        broker.restore(
+            await self.db.call(journal.all_fills, executor=broker.name),
+            await self.db.call(journal.live_orders, executor=broker.name),
+        )
 
     def _quote_refused(self, symbol: str, reason: str, detail: str) -> None:
         self.events(

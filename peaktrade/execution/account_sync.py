@@ -103,14 +103,15 @@ class AccountSync:
         """Look up every open order and fetch recent fills; returns fills newly applied."""
         self.channel.overflowed = False
         path = self.path
+        book = path.executor.name  # the venue is asked about its own orders only
         open_orders = await path.db.call(
-            journal.orders_in, [OrderState.OPEN, OrderState.PARTIALLY_FILLED]
+            journal.orders_in, [OrderState.OPEN, OrderState.PARTIALLY_FILLED], executor=book
         )
         for order in open_orders:
             result = await path.executor.lookup(order)
             if result.found and result.report is not None:
                 await path.apply_update(VenueUpdate(report=result.report), kind="poll")
-        since = await path.db.call(journal.fill_cursor_ms, path.now_ms()) - int(
+        since = await path.db.call(journal.fill_cursor_ms, path.now_ms(), executor=book) - int(
             self.lookback_s * 1000
         )
         symbols = sorted({o.intent.symbol for o in open_orders} | set(self.symbols))

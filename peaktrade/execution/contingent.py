@@ -50,9 +50,15 @@ class ContingentOrders:
         self._send, self._receive = send, receive
 
     async def load(self) -> None:
-        """Re-arm what a previous run left held."""
+        """Re-arm what a previous run left held in the executor's own book; another book's
+        stops stay on disk for a run of their executor (they are not this venue's to send)."""
         for row in await self.path.db.call(triggers.active):
-            self.held[row.group_id] = row
+            if self._mine(await self.path.db.call(journal.group_orders, row.group_id)):
+                self.held[row.group_id] = row
+
+    def _mine(self, legs: list[JournalOrder]) -> bool:
+        """A group belongs to the executor that journaled its legs."""
+        return bool(legs) and legs[0].executor == self.path.executor.name
 
     # --- submitting ---------------------------------------------------------------------
 
@@ -135,9 +141,13 @@ class ContingentOrders:
         row = self.held.get(group_id)
         if row is None or row.state != "armed":
             return
+        legs = await self.path.db.call(journal.group_orders, group_id)
+        if not self._mine(legs):  # the executor was switched under it: never send to another
+            await self._settle(row, "cancelled", "stop crossed after its executor was switched")
+            return
         await self._settle(row, "fired", "stop price crossed")
         stop = _intent.decode(row.spec)
-        for leg in await self.path.db.call(journal.group_orders, group_id):
+        for leg in legs:
             if leg.state.live:
                 await self.path.cancel(leg.client_order_id)
         order = msgspec.structs.replace(
@@ -160,6 +170,9 @@ class ContingentOrders:
     async def _order_changed(self, order: JournalOrder) -> None:
         row = self.held.get(order.group_id)
         if row is None:
+            return
+        if order.executor != self.path.executor.name:  # switched: its exit is not the new one's
+            await self._settle(row, "cancelled", f"{order.role} {order.state.value} after a switch")
             return
         if row.kind == "stop" and order.role == "take_profit":
             if order.state is OrderState.FILLED:

@@ -117,11 +117,16 @@ class OrderPath:
         self.send_listeners: list[Callable[[JournalOrder], None]] = []  # right before sending
 
     async def load(self) -> None:
-        """Positions and doubts from the journal (start-up, before reconciliation)."""
-        fills = await self.db.call(journal.all_fills)
+        """Positions and doubts from the executor's own book, nothing else (start-up, and again
+        after every executor switch, before reconciliation)."""
+        book = self.executor.name
+        fills = await self.db.call(journal.all_fills, executor=book)
+        doubtful = await self.db.call(
+            journal.orders_in, [OrderState.UNKNOWN, OrderState.PENDING], executor=book
+        )
+        self.positions = {}
         for fill in fills:
             self._add_position(fill)
-        doubtful = await self.db.call(journal.orders_in, [OrderState.UNKNOWN, OrderState.PENDING])
         self.unknown = {o.client_order_id: o.intent.symbol for o in doubtful}
 
     # --- screening (no side effects) ----------------------------------------------------

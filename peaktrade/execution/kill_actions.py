@@ -28,12 +28,13 @@ class CancelSummary(msgspec.Struct, frozen=True):
 
 
 async def cancel_open(path: OrderPath, contingent: ContingentOrders | None = None) -> CancelSummary:
-    """Cancel every live order: per-symbol cancel-all first, then one by one what is left.
+    """Cancel every live order of the executor's book: cancel-all per symbol, then one by one.
 
     Held stops and waiting brackets are disarmed first, so none fires into the cancel."""
     if contingent is not None:
         await contingent.cancel_all("kill with cancel-open")
-    live = await path.db.call(journal.live_orders)
+    book = path.executor.name  # another executor's orders are not this venue's to cancel
+    live = await path.db.call(journal.live_orders, executor=book)
     symbols = sorted({o.intent.symbol for o in live})
     errors: list[str] = []
 
@@ -51,7 +52,9 @@ async def cancel_open(path: OrderPath, contingent: ContingentOrders | None = Non
             tg.start_soon(cancel_symbol, symbol)
 
     leftovers = [
-        o for o in await path.db.call(journal.live_orders) if o.client_order_id not in path.sending
+        o
+        for o in await path.db.call(journal.live_orders, executor=book)
+        if o.client_order_id not in path.sending
     ]
 
     async def cancel_one(order: JournalOrder) -> None:
@@ -65,7 +68,7 @@ async def cancel_open(path: OrderPath, contingent: ContingentOrders | None = Non
         for order in leftovers:
             tg.start_soon(cancel_one, order)
 
-    after = await path.db.call(journal.live_orders)
+    after = await path.db.call(journal.live_orders, executor=book)
     summary = CancelSummary(
         requested=len(live),
         cancelled=len(live) - len(after),
@@ -77,7 +80,7 @@ async def cancel_open(path: OrderPath, contingent: ContingentOrders | None = Non
 
 
 async def flatten(path: OrderPath) -> list[Submitted]:
-    """Close every position with a market order through the journal."""
+    """Close every position of the executor's book with a market order through the journal."""
     intents = [
         OrderIntent(
             symbol=symbol,

@@ -5,7 +5,8 @@
    adopted, cancelled or left alone, as configured.
 3. Journal orders the exchange no longer lists as open are looked up for their final state.
 4. Fills since the last known one are fetched; missing ones are applied.
-What cannot be explained raises a critical event and sets REDUCING.
+What cannot be explained raises a critical event and sets REDUCING. Only the executor's own
+book is held to its venue: another executor's orders and fills are not this venue's.
 """
 
 from __future__ import annotations
@@ -56,11 +57,12 @@ async def _check_balances(path: OrderPath) -> list[str]:
         return []
     raw: dict[str, tuple[float, float]] = await fetch()
     now_balances = {asset: free + used for asset, (free, used) in raw.items()}
-    through = await path.db.call(journal.last_fill_ms)
+    book = path.executor.name
+    through = await path.db.call(journal.last_fill_ms, executor=book)
     previous = await path.db.call(balance_store.load)
     problems = []
     if previous is not None:
-        fills = await path.db.call(journal.all_fills, previous.fills_through_ms + 1)
+        fills = await path.db.call(journal.all_fills, previous.fills_through_ms + 1, executor=book)
         expected = balances_after(previous.balances, fills)
         tolerance = path.config.balance_tolerance
         for asset in sorted(set(expected) | set(now_balances)):
@@ -72,7 +74,7 @@ async def _check_balances(path: OrderPath) -> list[str]:
                 )
     # a new baseline only while nothing can fill: with orders live, a fill could land
     # between the balance read and the journal's cursor and be counted twice or never
-    if await path.db.call(journal.count_live) == 0:
+    if await path.db.call(journal.count_live, executor=book) == 0:
         await path.db.call(
             balance_store.save,
             balance_store.Baseline(
@@ -85,7 +87,10 @@ async def _check_balances(path: OrderPath) -> list[str]:
 async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> ReconcileReport:
     config = path.config
     problems: list[str] = []
-    doubtful = await path.db.call(journal.orders_in, [OrderState.PENDING, OrderState.UNKNOWN])
+    book = path.executor.name  # only this executor's journal rows are held to its venue
+    doubtful = await path.db.call(
+        journal.orders_in, [OrderState.PENDING, OrderState.UNKNOWN], executor=book
+    )
     remaining = await resolver.resolve_once()
 
     exchange_open = await path.executor.open_orders(symbols)
@@ -101,9 +106,7 @@ async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> 
         if policy is UnknownOrderPolicy.CANCEL and not await path.executor.cancel_foreign(other):
             problems.append(f"could not cancel foreign order {other.exchange_order_id}")
         elif policy is UnknownOrderPolicy.ADOPT:
-            await path.db.call(
-                journal.adopt, other, executor=path.executor.name, now_ms=path.now_ms()
-            )
+            await path.db.call(journal.adopt, other, now_ms=path.now_ms())
         log.warning(
             "foreign_open_order",
             symbol=other.symbol,
@@ -113,7 +116,7 @@ async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> 
 
     closed = 0
     for order in await path.db.call(
-        journal.orders_in, [OrderState.OPEN, OrderState.PARTIALLY_FILLED]
+        journal.orders_in, [OrderState.OPEN, OrderState.PARTIALLY_FILLED], executor=book
     ):
         if order.client_order_id in ours:
             continue
@@ -124,7 +127,7 @@ async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> 
         else:
             problems.append(f"journal order {order.client_order_id} open, exchange has none")
 
-    since = await path.db.call(journal.fill_cursor_ms, path.now_ms()) - int(
+    since = await path.db.call(journal.fill_cursor_ms, path.now_ms(), executor=book) - int(
         config.fill_lookback_s * 1000
     )
     applied = 0

@@ -42,7 +42,11 @@ class Resolver:
     async def resolve_once(self) -> int:
         """One pass over the doubtful orders; returns how many are still in doubt."""
         path = self.path
-        doubtful = await path.db.call(journal.orders_in, [OrderState.UNKNOWN, OrderState.PENDING])
+        doubtful = await path.db.call(
+            journal.orders_in,
+            [OrderState.UNKNOWN, OrderState.PENDING],
+            executor=path.executor.name,  # another book's doubts are not this exchange's
+        )
         now = path.now_ms()
         remaining = 0
         for order in doubtful:

@@ -3,6 +3,10 @@
 An intent is committed (WAL, synchronous=FULL) with its client order id before any executor
 sees it. Fills are keyed by the exchange's trade id, so a fill seen twice (stream and REST) is
 applied once.
+
+Each executor has its own book: its positions, open orders and doubts come only from its own
+journal rows (fills by their order's executor; adopted exchange orders are "exchange"'s), and
+the paper book starts from its configured balances plus paper fills only.
 """
 
 from __future__ import annotations
@@ -160,10 +164,12 @@ def record_intents(
     return out
 
 
-def adopt(
-    conn: sqlite3.Connection, report: ExchangeOrderReport, *, executor: str, now_ms: int
-) -> JournalOrder:
-    """Journal an open exchange order we did not place, under its own client id."""
+EXCHANGE = "exchange"
+"""The executor whose book holds orders found on the exchange that we did not place."""
+
+
+def adopt(conn: sqlite3.Connection, report: ExchangeOrderReport, *, now_ms: int) -> JournalOrder:
+    """Journal an open exchange order we did not place, under its own client id (and book)."""
     intent = OrderIntent(
         symbol=report.symbol,
         side=Side(report.side or "buy"),
@@ -183,7 +189,7 @@ def adopt(
                 cid,
                 int(top) + 1,
                 msgspec.json.encode(intent).decode(),
-                executor,
+                EXCHANGE,
                 report.state.value,
                 report.exchange_order_id,
                 report.filled_qty,
@@ -326,29 +332,40 @@ def get_order(conn: sqlite3.Connection, cid: str) -> JournalOrder | None:
     return _get(conn, cid)
 
 
-def orders_in(conn: sqlite3.Connection, states: Sequence[OrderState]) -> list[JournalOrder]:
+def orders_in(
+    conn: sqlite3.Connection, states: Sequence[OrderState], *, executor: str | None
+) -> list[JournalOrder]:
+    """Orders of ``executor``'s book in ``states``; None: every book (operator views only)."""
     marks = ",".join("?" for _ in states)
+    mine, args = _book(executor)
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM orders WHERE state IN ({marks}) ORDER BY seq",
-        [s.value for s in states],
+        f"SELECT {_COLUMNS} FROM orders WHERE state IN ({marks}){mine} ORDER BY seq",
+        [*(s.value for s in states), *args],
     ).fetchall()
     return [_row(r) for r in rows]
 
 
-def live_orders(conn: sqlite3.Connection) -> list[JournalOrder]:
-    """Orders that may still rest or fill on the exchange (pending counts: it may have gone)."""
-    return orders_in(
-        conn,
-        [OrderState.PENDING, OrderState.OPEN, OrderState.PARTIALLY_FILLED, OrderState.UNKNOWN],
-    )
+_LIVE = (OrderState.PENDING, OrderState.OPEN, OrderState.PARTIALLY_FILLED, OrderState.UNKNOWN)
 
 
-def count_live(conn: sqlite3.Connection) -> int:
+def live_orders(conn: sqlite3.Connection, *, executor: str | None) -> list[JournalOrder]:
+    """Orders that may still rest or fill (pending counts: it may have gone), of one book;
+    None: every book (operator views only)."""
+    return orders_in(conn, _LIVE, executor=executor)
+
+
+def count_live(conn: sqlite3.Connection, *, executor: str) -> int:
+    marks = ",".join("?" for _ in _LIVE)
     (n,) = conn.execute(
-        "SELECT COUNT(*) FROM orders WHERE state IN ('pending', 'open', 'partially_filled',"
-        " 'unknown')"
+        f"SELECT COUNT(*) FROM orders WHERE state IN ({marks}) AND executor = ?",
+        [*(s.value for s in _LIVE), executor],
     ).fetchone()
     return int(n)
+
+
+def _book(executor: str | None, column: str = "executor") -> tuple[str, list[str]]:
+    """The WHERE clause tail that keeps one executor's rows (None: every book's)."""
+    return ("", []) if executor is None else (f" AND {column} = ?", [executor])
 
 
 def recent_orders(conn: sqlite3.Connection, limit: int = 100) -> list[JournalOrder]:
@@ -374,26 +391,42 @@ def fills_of(conn: sqlite3.Connection, cid: str) -> list[Fill]:
     return [_fill(r) for r in rows]
 
 
-def all_fills(conn: sqlite3.Connection, since_ms: int = 0) -> list[Fill]:
+def all_fills(conn: sqlite3.Connection, since_ms: int = 0, *, executor: str | None) -> list[Fill]:
+    """Fills since ``since_ms`` of ``executor``'s orders; None: every book (operator views)."""
+    mine, args = _book(executor, "o.executor")
     rows = conn.execute(
-        "SELECT symbol, side, qty, price, fee, fee_currency, ts_ms, trade_id, client_order_id"
-        " FROM fills WHERE ts_ms >= ? ORDER BY ts_ms, trade_id",
-        (since_ms,),
+        "SELECT f.symbol, f.side, f.qty, f.price, f.fee, f.fee_currency, f.ts_ms, f.trade_id,"
+        " f.client_order_id FROM fills f"
+        " LEFT JOIN orders o ON o.client_order_id = f.client_order_id"
+        f" WHERE f.ts_ms >= ?{mine}"
+        " ORDER BY f.ts_ms, f.trade_id",
+        [since_ms, *args],
     ).fetchall()
     return [_fill(r) for r in rows]
 
 
-def last_fill_ms(conn: sqlite3.Connection) -> int:
-    (ts,) = conn.execute("SELECT COALESCE(MAX(ts_ms), 0) FROM fills").fetchone()
+def last_fill_ms(conn: sqlite3.Connection, *, executor: str) -> int:
+    (ts,) = conn.execute(
+        "SELECT COALESCE(MAX(f.ts_ms), 0) FROM fills f"
+        " JOIN orders o ON o.client_order_id = f.client_order_id WHERE o.executor = ?",
+        (executor,),
+    ).fetchone()
     return int(ts)
 
 
-def fill_cursor_ms(conn: sqlite3.Connection, now_ms: int) -> int:
-    """Where a fill catch-up starts: the last known fill, else the first order, else now."""
-    (last,) = conn.execute("SELECT MAX(ts_ms) FROM fills").fetchone()
+def fill_cursor_ms(conn: sqlite3.Connection, now_ms: int, *, executor: str) -> int:
+    """Where ``executor``'s fill catch-up starts: its last known fill, else its first order,
+    else now (another book's fills say nothing about this venue's)."""
+    (last,) = conn.execute(
+        "SELECT MAX(f.ts_ms) FROM fills f"
+        " JOIN orders o ON o.client_order_id = f.client_order_id WHERE o.executor = ?",
+        (executor,),
+    ).fetchone()
     if last is not None:
         return int(last)
-    (first,) = conn.execute("SELECT MIN(created_ms) FROM orders").fetchone()
+    (first,) = conn.execute(
+        "SELECT MIN(created_ms) FROM orders WHERE executor = ?", (executor,)
+    ).fetchone()
     return int(first) if first is not None else now_ms
 
 

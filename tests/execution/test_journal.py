@@ -165,6 +165,6 @@ def test_live_orders_include_pending_and_unknown(conn: sqlite3.Connection) -> No
     a, b, c = record(conn, 3)
     journal.update_order(conn, b.client_order_id, OrderState.UNKNOWN, now_ms=2, kind="u")
     journal.update_order(conn, c.client_order_id, OrderState.REJECTED, now_ms=2, kind="r")
-    live = {o.client_order_id for o in journal.live_orders(conn)}
+    live = {o.client_order_id for o in journal.live_orders(conn, executor="exchange")}
     assert live == {a.client_order_id, b.client_order_id}
-    assert journal.count_live(conn) == 2
+    assert journal.count_live(conn, executor="exchange") == 2

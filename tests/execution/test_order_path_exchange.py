@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import pytest
 
 from peaktrade.core import trading_state as ts
@@ -14,7 +15,7 @@ from peaktrade.core.orders import JournalOrder, OrderState
 from peaktrade.core.trading_state import TradingState
 from peaktrade.store import journal
 from peaktrade.venues.ccxt_venue import CcxtVenue
-from peaktrade.venues.executor import SubmitResult
+from peaktrade.venues.executor import SubmitResult, VenueUpdate
 from peaktrade.venues.sim import SimHandle
 from tests.execution.conftest import Harness
 
@@ -214,6 +215,64 @@ async def test_unresolved_order_escalates_to_reducing(
     sim.faults.clear()
     assert (await resolve(h, cid)).state in (OrderState.EXPIRED, OrderState.FILLED)
     assert any(e.code == "order.unresolved" and e.resolved for e in h.events)
+
+
+async def escalate(h: Harness, sim: SimHandle) -> str:
+    """An order sent and filled but answered with a timeout, then every lookup failing until
+    the resolver raises ``order.unresolved``; returns its client order id."""
+    sim.faults.set("timeout_1007_committed", count=1, scope="order")
+    (result,) = await h.path.submit([market()])
+    cid = result.order.client_order_id  # type: ignore[union-attr]
+    sim.faults.set("http_503")
+    deadline = time.monotonic() + 5
+    while "order.unresolved" not in h.events.codes():
+        await h.resolver.resolve_once()
+        assert time.monotonic() < deadline
+        await anyio.sleep(0.05)
+    sim.faults.clear()
+    return str(cid)
+
+
+def resolutions(h: Harness, cid: str) -> list[str]:
+    return [
+        e.dedupe_key
+        for e in h.events
+        if e.code == "order.unresolved" and e.resolved and e.context["client_order_id"] == cid
+    ]
+
+
+async def test_unresolved_order_alert_resolves_on_a_late_report(
+    make_path: MakePath, venue: CcxtVenue, sim: SimHandle
+) -> None:
+    h = await make_path(venue, venue, resolve_bound_s=0.3)
+    cid = await escalate(h, sim)
+    order = await h.order(cid)
+    deadline = time.monotonic() + 10
+    while not (found := await venue.lookup(order)).found:  # the exchange answers again
+        assert time.monotonic() < deadline, found
+        await anyio.sleep(0.05)
+    assert found.report is not None
+    # the private stream (or REST polling) brings the report, not the resolver
+    await h.path.apply_update(VenueUpdate(report=found.report), kind="stream")
+    assert (await h.order(cid)).state is OrderState.FILLED
+    assert resolutions(h, cid) == [f"order.unresolved:{cid}"]
+    await h.resolver.resolve_once()
+    assert len(resolutions(h, cid)) == 1  # resolved once, not again by the next pass
+
+
+async def test_order_overdue_at_restart_resolves_the_alert_the_last_run_left_open(
+    make_path: MakePath, venue: CcxtVenue, sim: SimHandle
+) -> None:
+    before = await make_path(venue, venue, resolve_bound_s=0.3)
+    sim.faults.set("timeout_1007_committed", count=1, scope="order")
+    (result,) = await before.path.submit([market()])
+    cid = result.order.client_order_id  # type: ignore[union-attr]
+    sent = await before.order(cid)
+    while time.time() * 1000 - sent.updated_ms < 300:  # in doubt past the bound while "down"
+        await anyio.sleep(0.05)
+    after = await make_path(venue, venue, resolve_bound_s=0.3)  # a new run: nothing in memory
+    assert (await resolve(after, cid)).state is OrderState.FILLED
+    assert resolutions(after, cid) == [f"order.unresolved:{cid}"]
 
 
 async def test_rate_limit_backs_off_without_a_retry_storm(

@@ -132,7 +132,10 @@ async def test_restart_restores_balances_and_resting_orders(make_path: MakePath)
     await h.path.submit([buy(1.0)])
     (resting,) = await h.path.submit([buy(1.0, type=OrderType.LIMIT, price=95.0)])
     fresh = PaperBroker(h.quotes, PaperConfig(), Published(), now_ms)
-    fresh.restore(await h.db.call(journal.all_fills), await h.db.call(journal.live_orders))
+    fresh.restore(
+        await h.db.call(journal.all_fills, executor="paper"),
+        await h.db.call(journal.live_orders, executor="paper"),
+    )
     assert fresh.free["BTC"] == pytest.approx(1.0 - 0.001)
     cid = resting.order.client_order_id  # type: ignore[union-attr]
     assert (await fresh.lookup(await h.order(cid))).report.state is OrderState.OPEN  # type: ignore[union-attr]
