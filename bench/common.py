@@ -42,6 +42,30 @@ def figure(name: str, value: float, unit: str, target: str = "") -> None:
     print(f"FIGURE {name} = {value:.4g} {unit}{suffix}", flush=True)
 
 
+def spawn_daemon(work: Path, config: str) -> subprocess.Popen[bytes]:
+    """`peaktrade run` on ``config`` in ``work`` (socket ``run/peaktrade.sock``, log ``log``)."""
+    (work / "c.toml").write_text(config)
+    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "peaktrade",
+            "run",
+            "--config",
+            str(work / "c.toml"),
+            "--state-dir",
+            str(work / "state"),
+            "--socket",
+            str(work / "run" / "peaktrade.sock"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(work / "log").open("wb"),
+    )
+
+
 @contextmanager
 def running_daemon(config: str = DAEMON_CONFIG) -> Iterator[Path]:
     """A real `peaktrade run` in a temporary directory; yields its socket path."""
@@ -50,27 +74,8 @@ def running_daemon(config: str = DAEMON_CONFIG) -> Iterator[Path]:
 
     with tempfile.TemporaryDirectory(prefix="pt-bench-") as tmp:
         work = Path(tmp)
-        (work / "c.toml").write_text(config)
         sock = work / "run" / "peaktrade.sock"
-        env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "peaktrade",
-                "run",
-                "--config",
-                str(work / "c.toml"),
-                "--state-dir",
-                str(work / "state"),
-                "--socket",
-                str(sock),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(work / "log").open("wb"),
-        )
+        proc = spawn_daemon(work, config)
         try:
             deadline = time.monotonic() + 30
             while True:

@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, figure
+from common import ROOT, figure, spawn_daemon
 
 # Twenty markets: the five defaults and fifteen walkers cloned from ETH. Many markets at a
 # moderate tick, not few at a frantic one: ccxt keeps only the newest top per market between
@@ -107,27 +107,9 @@ def main() -> int:
         )
         assert sim.stdout is not None
         sim_url = sim.stdout.readline().strip()
-        (work / "c.toml").write_text(CONFIG.format(sim_url=sim_url, symbols=json.dumps(SYMBOLS)))
-        log_path = work / "daemon.log"
-        env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-        daemon = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "peaktrade",
-                "run",
-                "--config",
-                str(work / "c.toml"),
-                "--state-dir",
-                str(work / "state"),
-                "--socket",
-                str(work / "s.sock"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_path.open("wb"),
-        )
+        config = CONFIG.format(sim_url=sim_url, symbols=json.dumps(SYMBOLS))
+        daemon = spawn_daemon(work, config)
+        log_path = work / "log"
         try:
             return soak(daemon, log_path, args.events, args.max_minutes * 60)
         finally:

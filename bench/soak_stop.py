@@ -11,7 +11,6 @@ is a SIGKILL in production, so every run must exit 0 well within it. Prints FIGU
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import subprocess
@@ -20,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, figure, pct
+from common import figure, pct, spawn_daemon
 
 from ctl.client import Unreachable, ask
 from peaktrade.control.protocol import Status, StatusResult
@@ -46,16 +45,8 @@ STOP_LIMIT_S = 10.0
 
 def one_run(work: Path, rng: random.Random) -> tuple[float, int]:
     """(seconds from SIGTERM to exit, exit code); a run that never stops counts as the limit."""
-    sock = work / "s.sock"
-    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-    args = ["--config", str(work / "c.toml"), "--state-dir", str(work / "state")]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "peaktrade", "run", *args, "--socket", str(sock)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(work / "log").open("ab"),
-    )
+    sock = work / "run" / "peaktrade.sock"
+    proc = spawn_daemon(work, CONFIG)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -90,7 +81,6 @@ def main() -> int:
     codes: list[int] = []
     with tempfile.TemporaryDirectory(prefix="pt-stop-soak-") as tmp:
         work = Path(tmp)
-        (work / "c.toml").write_text(CONFIG)
         for index in range(args.runs):
             seconds, code = one_run(work, rng)  # one state directory: each start resumes
             times.append(seconds)
