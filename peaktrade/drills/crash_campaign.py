@@ -13,6 +13,8 @@ Lanes run in parallel, each with its own simulator, daemon and account.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
 import sqlite3
 import threading
@@ -350,7 +352,8 @@ def _check_state(daemon: DaemonProcess, round_no: int, reason: str) -> list[str]
         if status.state == "ACTIVE":
             return []
         _asked(daemon, Release(reason=f"crash drill round {round_no}: unexpected state"))
-        return [f"round {round_no}: {status.state} after a restart ({status.reason})"]
+        found = "; ".join(_reconcile_problems(daemon)) or "no reconcile problem logged"
+        return [f"round {round_no}: {status.state} after a restart ({status.reason}): {found}"]
     problems = []
     if status.state != "HALTED" or status.reason != reason:
         problems.append(
@@ -359,6 +362,16 @@ def _check_state(daemon: DaemonProcess, round_no: int, reason: str) -> list[str]
     if not _asked(daemon, Release(reason=f"crash drill round {round_no} over")):
         problems.append(f"round {round_no}: release refused")
     return problems
+
+
+def _reconcile_problems(daemon: DaemonProcess) -> list[str]:
+    """What the last start-up reconciliation could not explain, from the daemon's own log."""
+    log = (daemon.workdir / "daemon.log").read_text(errors="replace")
+    for line in reversed(log.splitlines()):
+        if '"event": "reconciled"' in line:
+            with contextlib.suppress(ValueError):
+                return [str(p) for p in json.loads(line).get("problems", [])]
+    return []
 
 
 def _settle_and_compare(

@@ -61,11 +61,15 @@ async def _check_balances(path: OrderPath) -> list[str]:
     through = await path.db.call(journal.last_fill_ms, executor=book)
     previous = await path.db.call(balance_store.load)
     problems = []
+    live = await path.db.call(journal.live_orders, executor=book)
+    # an order on the book can fill between the fill fetch and the balance read: its assets
+    # cannot be judged now (the next reconcile with nothing live judges them)
+    moving = {asset for order in live for asset in _assets_of(order.intent.symbol)}
     if previous is not None:
         fills = await path.db.call(journal.all_fills, previous.fills_through_ms + 1, executor=book)
         expected = balances_after(previous.balances, fills)
         tolerance = path.config.balance_tolerance
-        for asset in sorted(set(expected) | set(now_balances)):
+        for asset in sorted((set(expected) | set(now_balances)) - moving):
             want, have = expected.get(asset, 0.0), now_balances.get(asset, 0.0)
             if abs(have - want) > max(_DUST, tolerance * max(abs(want), abs(have))):
                 problems.append(
@@ -74,7 +78,7 @@ async def _check_balances(path: OrderPath) -> list[str]:
                 )
     # a new baseline only while nothing can fill: with orders live, a fill could land
     # between the balance read and the journal's cursor and be counted twice or never
-    if await path.db.call(journal.count_live, executor=book) == 0:
+    if not live:
         await path.db.call(
             balance_store.save,
             balance_store.Baseline(
@@ -82,6 +86,13 @@ async def _check_balances(path: OrderPath) -> list[str]:
             ),
         )
     return problems
+
+
+def _assets_of(symbol: str) -> tuple[str, ...]:
+    """"BTC/USDT" -> ("BTC", "USDT"); a derivative's settle currency ("...:USDT") as well."""
+    base, _, rest = symbol.partition("/")
+    quote, _, settle = rest.partition(":")
+    return tuple(a for a in (base, quote, settle) if a)
 
 
 async def reconcile(path: OrderPath, resolver: Resolver, symbols: list[str]) -> ReconcileReport:

@@ -3,7 +3,7 @@
 A standalone simulator per lane outlives the kills; the daemon trades on it in testnet mode
 while driver threads submit orders over the control socket. One campaign runs for the module
 (about two minutes); each test reads one invariant off its report. ``make soak`` runs the
-same campaign with more kills (``bench/soak.py``).
+same campaign with more kills (``bench/soak_campaigns.py``).
 """
 
 from __future__ import annotations

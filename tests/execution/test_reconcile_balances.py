@@ -44,3 +44,21 @@ async def test_a_change_behind_the_daemons_back_is_a_mismatch(
     again = await reconcile(h.path, h.resolver, SYMBOLS)
     assert again.problems == []
     assert any(e.code == "reconcile.mismatch" and e.resolved for e in h.events)
+
+
+async def test_assets_of_a_live_order_are_not_judged_while_it_can_fill(
+    make_path: MakePath, venue: CcxtVenue, sim: SimHandle
+) -> None:
+    h = await make_path(venue, venue)
+    await reconcile(h.path, h.resolver, SYMBOLS)
+    resting = OrderIntent(
+        symbol="BTC/USDT", side=Side.BUY, qty=0.01, type=OrderType.LIMIT, price=30_000.0
+    )
+    (sent,) = await h.path.submit([resting])
+    assert sent.order is not None
+    # as if it filled between the fill fetch and the balance read: the journal cannot know yet
+    sim.engine.balances.free["BTC"] += Decimal("0.01")
+    sim.engine.balances.free["ETH"] += Decimal("2")  # and a deposit in an asset nothing moves
+    found = await reconcile(h.path, h.resolver, SYMBOLS)
+    (problem,) = found.problems
+    assert problem.startswith("balance ETH:")
