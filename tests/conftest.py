@@ -24,9 +24,7 @@ def make_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProcess]]:
 
     yield factory
     for daemon in made:
-        if daemon.proc is not None and daemon.proc.poll() is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
+        daemon.kill_group()  # stopped or not: nothing it started may outlive the test
 
 
 @pytest.fixture

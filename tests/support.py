@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -93,6 +94,7 @@ class DaemonProcess:
             stderr=subprocess.STDOUT,
             env=full_env,
             cwd=self.workdir,
+            start_new_session=True,  # its own process group: see kill_group
         )
         log.close()
         if wait:
@@ -137,6 +139,15 @@ class DaemonProcess:
             self.proc.kill()
             self.proc.wait()
             raise
+
+    def kill_group(self) -> None:
+        """SIGKILL the daemon's whole process group: a wrapper such as faketime forks the
+        daemon as its child, and killing only the wrapper would leave the daemon running."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
     def kill9(self) -> None:
         assert self.proc is not None
