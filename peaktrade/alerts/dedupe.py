@@ -23,7 +23,6 @@ class OpenAlert(msgspec.Struct, gc=False):
     tally: Tally  # its repeats on their way to history
     raw_key: str  # as first emitted
     more_raw_keys: list[str] | None = None  # others that redact to the same stored key (rare)
-    repeats: int = 0
 
 
 class DedupeTable:
@@ -36,15 +35,14 @@ class DedupeTable:
         return len(self._open)
 
     def repeat_of(self, raw_key: str, level: AlertLevel, now_s: float) -> OpenAlert | None:
-        """The open alert this one repeats (its count is raised), or None: look further."""
+        """The open alert this one repeats, or None: look further (by the key as stored)."""
         found = self._raw.get(raw_key)
         if (
             found is None
             or now_s - found.opened_s >= self.window_s
-            or LEVEL_RANK[found.level] < LEVEL_RANK[level]
+            or (found.level is not level and LEVEL_RANK[found.level] < LEVEL_RANK[level])
         ):
             return None
-        found.repeats += 1
         return found
 
     def repeat_of_stored(
@@ -58,7 +56,6 @@ class DedupeTable:
             or LEVEL_RANK[found.level] < LEVEL_RANK[level]
         ):
             return None
-        found.repeats += 1
         if self._raw.get(raw_key) is not found:
             self._raw[raw_key] = found
             if found.more_raw_keys is None:
@@ -75,14 +72,7 @@ class DedupeTable:
         old = self._open.pop(key, None)  # re-insert: the dict stays in order of opening
         if old is not None:
             self._unalias(old)
-        found = OpenAlert(
-            alert_id=alert_id,
-            level=level,
-            opened_s=now_s,
-            key=key,
-            tally=Tally(alert_id),
-            raw_key=raw_key,
-        )
+        found = OpenAlert(alert_id, level, now_s, key, Tally(alert_id), raw_key)
         self._open[key] = found
         self._raw[raw_key] = found
         return found

@@ -1,23 +1,24 @@
-"""From an accepted alert to its sinks' lanes and its history row, within a budget per tick.
+"""From an accepted alert to its sinks' lanes and its history row, in short slices on the loop.
 
-Dispatching is a few microseconds of routing and bookkeeping per alert. While nothing is
-queued and this tick's budget lasts, an alert is dispatched in the emitting call itself (no
-task switch, no wake-up); past the budget it waits in the intake queue and the dispatcher task
-works the queue off in short slices within the next ticks' budgets, so whatever else is ready
-(the control socket, trading) runs in between. A backlog deep enough to risk drops is worked
-at full speed.
+Emitting only queues: the emitting caller's own slice of the loop grows by an append, however
+many alerts it emits back to back. The dispatcher task works the queue off in slices of at most
+``SLICE_S`` with a loop turn (and so a poll for I/O) between two slices, so whatever else is
+ready (the control socket, trading) waits no longer than one slice. While the queue is shallow
+it also keeps to a budget per tick, a tenth of the loop; a backlog deep enough to risk drops is
+worked at full speed, still slice by slice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 
 import anyio
-import anyio.lowlevel
 
 from peaktrade.alerts.config import AlertLevel, AlertsConfig
 from peaktrade.alerts.dedupe import OpenAlert
-from peaktrade.alerts.event import AlertEvent
+from peaktrade.alerts.event import AlertEvent, Draft
 from peaktrade.alerts.history import HistoryBuffer
 from peaktrade.alerts.lane import SinkLane
 from peaktrade.alerts.levelqueue import LevelQueue
@@ -25,56 +26,67 @@ from peaktrade.alerts.routing import sinks_for
 
 TICK_S = 0.001  # the loop's timers are per millisecond
 BUDGET_S = 100e-6  # dispatch work per tick while the queue is shallow: a tenth of the loop
-SLICE_S = 40e-6  # the dispatcher's work between two yields: the control socket waits no longer
+SLICE_S = 25e-6  # the dispatcher's work between two loop turns: the control socket waits no longer
 _DEEP = 4  # a backlog past 1/_DEEP of the intake queue is worked at full speed
 
 RouteKey = tuple[str, AlertLevel, tuple[str, ...]]
-Dropped = tuple[AlertLevel, AlertEvent, OpenAlert | None]
+Queued = AlertEvent | Draft
+Dropped = tuple[AlertLevel, Queued, OpenAlert | None]
+Build = Callable[[Draft, OpenAlert | None], AlertEvent | None]  # None: cannot be built
 
 
 class Dispatcher:
-    """Owns the order of dispatch: queued alerts first, then new ones, oldest first."""
+    """Owns the order of dispatch: oldest first, as queued."""
 
     def __init__(
         self,
         config: AlertsConfig,
-        intake: LevelQueue[AlertEvent],
+        intake: LevelQueue[Queued],
         lanes: dict[str, SinkLane],
         history: HistoryBuffer,
+        build: Build,
     ) -> None:
         self.config = config
         self.intake = intake
         self._lanes = lanes
         self._available = set(lanes)
         self._history = history
+        self._build = build
         self._routes: dict[RouteKey, list[str]] = {}  # config is fixed
         self._queued: dict[str, OpenAlert | None] = {}  # in the intake queue, by alert id
-        self._wake = anyio.Event()
-        self._running = False  # before ``run``, everything queues (and may overflow)
+        # set by the first submit while the dispatcher waits; resettable, as an anyio.Event is
+        # not, and one costs microseconds to make: a storm wakes the dispatcher every tick
+        self._wake = asyncio.Event()
         self._tick_end_s = -float("inf")
         self._spent_s = 0.0  # dispatch work done in this tick
+        self._running = False  # ``caught_up`` waits only while ``run`` works the queue
 
-    def submit(self, event: AlertEvent, opened: OpenAlert | None) -> Dropped | None:
-        """Dispatch now if nothing is queued and the budget lasts, else queue; sync, cheap.
+    def submit(self, item: Queued, opened: OpenAlert | None) -> Dropped | None:
+        """Queue ``item`` for the dispatcher task; sync, cheap, never dispatches itself.
 
-        Returns what the full intake queue gave up for it (possibly ``event`` itself).
+        Returns what the full intake queue gave up for it (possibly ``item`` itself).
         """
-        if self._running and not len(self.intake) and self._budget_left():
-            start = time.perf_counter()
-            self._dispatch(event, opened)
-            self._spent_s += time.perf_counter() - start
-            return None
-        dropped = self.intake.put(event.level, event)
-        if dropped is None or dropped[1] is not event:
-            self._queued[event.id] = opened
+        dropped = self.intake.put(item.level, item)
+        if dropped is None or dropped[1] is not item:
+            self._queued[item.id] = opened
         self._wake.set()
         if dropped is None:
             return None
         level, gone = dropped
-        return level, gone, opened if gone is event else self._queued.pop(gone.id, None)
+        return level, gone, opened if gone is item else self._queued.pop(gone.id, None)
+
+    async def caught_up(self, timeout_s: float = 1.0) -> None:
+        """Wait (bounded) until what was queued before this call is dispatched or dropped."""
+        last = self.intake.last_seq
+        with anyio.move_on_after(timeout_s):
+            while self._running:
+                oldest = self.intake.oldest_seq()
+                if oldest is None or oldest > last:
+                    return
+                await anyio.sleep(TICK_S)
 
     async def run(self) -> None:
-        """Work off what gets queued; until cancelled. Dispatching in ``submit`` needs it."""
+        """Work off what gets queued, slice by slice; until cancelled."""
         self._running = True
         try:
             await self._work()
@@ -84,26 +96,24 @@ class Dispatcher:
     async def _work(self) -> None:
         while True:
             if not len(self.intake):
-                self._wake = anyio.Event()
-                await self._wake.wait()  # woken in a later loop turn: no need to yield again
-            elif len(self.intake) > self.intake.capacity // _DEEP:
-                await anyio.lowlevel.checkpoint()  # deep: a slice every loop turn
-            elif self._budget_left():
-                await anyio.lowlevel.checkpoint()
-            else:
+                self._wake.clear()
+                await self._wake.wait()  # resumes in a later loop turn than the submit
+                continue
+            deep = len(self.intake) > self.intake.capacity // _DEEP
+            if not deep and not self._budget_left():
                 await anyio.sleep(TICK_S)
                 continue
-            self._slice(deep=len(self.intake) > self.intake.capacity // _DEEP)
+            self._slice(deep=deep)
+            if len(self.intake):
+                await asyncio.sleep(0)  # one loop turn: I/O is polled before the next slice
 
     def _slice(self, *, deep: bool) -> None:
-        """Dispatch queued alerts, oldest first, for one slice (at least one alert if it runs)."""
-        if not self._budget_left() and not deep:
-            return
+        """Dispatch queued alerts, oldest first, for one slice (at least one alert)."""
         start = time.perf_counter()
         budget = SLICE_S if deep else min(SLICE_S, BUDGET_S - self._spent_s)
         deadline = start + budget
-        while (event := self.intake.pop()) is not None:
-            self._dispatch(event, self._queued.pop(event.id, None))
+        while (item := self.intake.pop()) is not None:
+            self._dispatch(item, self._queued.pop(item.id, None))
             if time.perf_counter() >= deadline:
                 break
         self._spent_s += time.perf_counter() - start
@@ -115,7 +125,10 @@ class Dispatcher:
             self._spent_s = 0.0
         return self._spent_s < BUDGET_S
 
-    def _dispatch(self, event: AlertEvent, opened: OpenAlert | None) -> None:
+    def _dispatch(self, item: Queued, opened: OpenAlert | None) -> None:
+        event = item if isinstance(item, AlertEvent) else self._build(item, opened)
+        if event is None:
+            return
         route_key = (event.code, event.level, event.not_to)
         routed = self._routes.get(route_key)
         if routed is None:

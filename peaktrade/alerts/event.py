@@ -37,6 +37,24 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     not_to: tuple[str, ...] = ()  # sinks that must not get it (a failing sink's own alert)
 
 
+class Draft(msgspec.Struct, frozen=True, gc=False):
+    """A one-off alert as emitted, made an ``AlertEvent`` when it is dispatched.
+
+    The emitting call keeps the caller's values (a storm's loop slice stays short); redaction,
+    bounds and the catalogue's defaults are applied by ``build_event`` at dispatch, as they were.
+    """
+
+    id: str
+    at_ms: int
+    level: AlertLevel
+    code: str
+    message: str
+    source: str
+    title: str | None
+    context: dict[str, object] | None  # ``snapshot`` of the caller's mapping
+    dedupe_key: str  # as stored: redacted and bounded
+
+
 class Identity(msgspec.Struct, frozen=True):
     """The deployment every alert is stamped with."""
 
@@ -89,6 +107,16 @@ def build_event(
         stateful=stateful,
         not_to=not_to,
     )
+
+
+def snapshot(context: Mapping[str, object] | None) -> dict[str, object] | None:
+    """The caller's context as it is now (it may change it later): scalars kept, the rest text."""
+    if not context:
+        return None
+    return {
+        str(key): value if isinstance(value, str | int | float | bool) else str(value)
+        for key, value in list(context.items())[:_MAX_CONTEXT]
+    }
 
 
 def _clean_context(context: Mapping[str, object]) -> dict[str, ContextValue]:

@@ -49,6 +49,16 @@ class LevelQueue(Generic[T]):
                 return level, lane
         raise ValueError("the queue is empty")  # not when full: capacity is at least 1
 
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the latest ``put``."""
+        return self._seq
+
+    def oldest_seq(self) -> int | None:
+        """The sequence number of the oldest entry still queued, or None when empty."""
+        heads = [lane[0][0] for _, lane in self._lowest_first if lane]
+        return min(heads) if heads else None
+
     def pop(self) -> T | None:
         """The oldest entry of any level, or None when empty."""
         if not self._size:

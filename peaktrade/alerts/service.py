@@ -29,8 +29,10 @@ from peaktrade.alerts.event import (
     AlertEvent,
     DeliveryResult,
     DeliveryStatus,
+    Draft,
     Identity,
     build_event,
+    snapshot,
 )
 from peaktrade.alerts.history import HistoryBuffer, Row
 from peaktrade.alerts.lane import SinkLane
@@ -110,7 +112,7 @@ class AlertService:
         self.monotonic = monotonic
         rand = rng or random.Random()
         # read by watch.py as well: the intake queue, dedupe table, lanes and drop counts
-        self.intake: LevelQueue[AlertEvent] = LevelQueue(config.queue_size)
+        self.intake: LevelQueue[AlertEvent | Draft] = LevelQueue(config.queue_size)
         self.dedupe = DedupeTable(config.dedupe_window_s)
         self._conditions = ConditionTable()
         self._history = HistoryBuffer(db)
@@ -129,7 +131,7 @@ class AlertService:
             )
             for name, sink in self._sinks.items()
         }
-        self._dispatcher = Dispatcher(config, self.intake, self.lanes, self._history)
+        self._dispatcher = Dispatcher(config, self.intake, self.lanes, self._history, self._built)
         self._id_prefix = secrets.token_hex(4)  # per run; a counter makes ids unique within it
         self._id_seq = itertools.count(1)
         self._emitted = 0
@@ -194,29 +196,40 @@ class AlertService:
         level: AlertLevel | None = None,
         title: str | None = None,
     ) -> str | None:
-        """Build and emit a one-off alert; returns its id (or the open alert it repeats)."""
+        """Emit a one-off alert; returns its id (or the open alert it repeats).
+
+        The event is built when it is dispatched, from the values as they are now.
+        """
         try:
             raw_key = code if key is None else f"{code}:{key}"
             now_s = self.monotonic()
-            found = self.dedupe.repeat_of(raw_key, level or lookup(code).level, now_s)
+            level = level or lookup(code).level
+            found = self.dedupe.repeat_of(raw_key, level, now_s)
             if found is not None:
-                return self._repeated(found)  # the common case in a storm: no event is built
-            event = self.new_event(
-                code, message, source=source, context=context, key=key, level=level, title=title
+                return self._repeated(found)  # the common case in a storm: nothing is built
+            draft = Draft(
+                self._next_id(),
+                self._wall_ms(),
+                level,
+                code,
+                message,
+                source,
+                title,
+                snapshot(context),
+                redact_text(raw_key[:200]),  # as build_event stores it
             )
+            return self._accept(draft, raw_key, draft.dedupe_key, now_s, dedupe=True)
         except Exception:
             self._emit_failed()
             return None
-        return self._emit(event, raw_key, event.dedupe_key, now_s)
 
     def emit(self, event: AlertEvent) -> None:
         """Queue ``event``; a repeat within the dedupe window only raises the open one's count."""
         try:  # a hand-built event's key, as build_event would store it
             key = event.dedupe_key if event.stateful else redact_text(event.dedupe_key[:200])
+            self._accept(event, event.dedupe_key, key, self.monotonic(), dedupe=not event.stateful)
         except Exception:
             self._emit_failed()
-            return
-        self._emit(event, event.dedupe_key, key, self.monotonic())
 
     def set_condition(
         self,
@@ -251,14 +264,7 @@ class AlertService:
                 stateful=True,
                 not_to=not_to,
             )
-        except Exception:
-            self._emit_failed()
-            return None
-        return self._emit(event, key, event.dedupe_key, self.monotonic())
-
-    def _emit(self, event: AlertEvent, raw_key: str, key: str, now_s: float) -> str | None:
-        try:
-            return self._accept(event, raw_key, key, now_s)
+            return self._accept(event, key, event.dedupe_key, self.monotonic(), dedupe=False)
         except Exception:
             self._emit_failed()
             return None
@@ -270,24 +276,52 @@ class AlertService:
         self._history.repeat(found.tally, self._wall_ms())
         return found.alert_id
 
-    def _accept(self, event: AlertEvent, raw_key: str, key: str, now_s: float) -> str | None:
-        """Dispatch or queue ``event`` (dedupe ``key`` as stored, ``raw_key`` as emitted)."""
+    def _accept(
+        self, item: AlertEvent | Draft, raw_key: str, key: str, now_s: float, *, dedupe: bool
+    ) -> str | None:
+        """Queue ``item`` for dispatch (dedupe ``key`` as stored, ``raw_key`` as emitted)."""
         opened = None
-        if not event.stateful:
-            found = self.dedupe.repeat_of_stored(key, raw_key, event.level, now_s)
+        if dedupe:
+            found = self.dedupe.repeat_of_stored(key, raw_key, item.level, now_s)
             if found is not None:
                 return self._repeated(found)
-            opened = self.dedupe.opened(key, raw_key, event.id, event.level, now_s)
+            opened = self.dedupe.opened(key, raw_key, item.id, item.level, now_s)
         self._emitted += 1
-        dropped = self._dispatcher.submit(event, opened)
+        dropped = self._dispatcher.submit(item, opened)
         if dropped is None:
-            return event.id
+            return item.id
         level, gone, gone_open = dropped
         self.dropped[level.value] += 1
         if gone_open is not None:
-            gone_open.tally.row = Row.GONE  # its repeats have no row to land on
-            self.dedupe.forget(gone_open)
-        return None if gone is event else event.id
+            self._gone(gone_open)
+        return None if gone is item else item.id
+
+    def _gone(self, found: OpenAlert) -> None:
+        """The alert will never be sent: its repeats have no row to land on and open it anew."""
+        found.tally.row = Row.GONE
+        self.dedupe.forget(found)
+
+    def _built(self, draft: Draft, opened: OpenAlert | None) -> AlertEvent | None:
+        """The event of a dispatched draft; None (an emit error) if it cannot be built."""
+        try:
+            return build_event(
+                alert_id=draft.id,
+                at_ms=draft.at_ms,
+                identity=self.identity,
+                code=draft.code,
+                message=draft.message,
+                source=draft.source,
+                runbook_base=self.config.runbook_base,
+                level=draft.level,
+                title=draft.title,
+                context=draft.context,
+                dedupe_key=draft.dedupe_key,
+            )
+        except Exception:
+            if opened is not None:
+                self._gone(opened)
+            self._emit_failed()
+            return None
 
     def _next_id(self) -> str:
         return f"{self._id_prefix}-{next(self._id_seq)}"
@@ -332,7 +366,9 @@ class AlertService:
                         log.warning("alert_sink_close_failed", sink=sink.name, error=repr(exc))
 
     async def flush(self) -> None:
-        """Write pending history now (it is written every ``history_flush_s`` anyway)."""
+        """Write pending history now, with the alerts queued so far (it is written every
+        ``history_flush_s`` anyway)."""
+        await self._dispatcher.caught_up()
         await self._history.flush()
 
     async def _restore_conditions(self) -> None:
@@ -357,14 +393,17 @@ class AlertService:
         self, *, since_ms: int | None = None, min_level: AlertLevel | None = None, limit: int = 100
     ) -> list[store.AlertRow]:
         """Newest first, including what is still waiting to be written."""
+        await self._dispatcher.caught_up()
         return await self._history.recent(since_ms=since_ms, min_level=min_level, limit=limit)
 
     async def deliveries(self, alert_id: str) -> list[store.DeliveryRow]:
         """Every attempt (and drop) of one alert, oldest first."""
+        await self._dispatcher.caught_up()
         return await self._history.deliveries(alert_id)
 
     async def ack(self, alert_id: str, by: str) -> store.AlertRow | None:
         """Acknowledge an alert (the first ack stands); None when there is no such alert."""
+        await self._dispatcher.caught_up()
         return await self._history.ack(alert_id, by, self._wall_ms())
 
     async def send_test(self, sink: str | None = None) -> list[DeliveryResult]:

@@ -134,3 +134,27 @@ def test_alert_repeats_exactly_an_open_stored_key_within_the_window_at_no_higher
         assert service.stats().deduped == repeats
 
     anyio.run(body)
+
+
+async def test_an_alert_keeps_its_context_as_it_was_when_emitted(db: Database) -> None:
+    service = service_for(alerts_config(sinks=[]), db)
+    context: dict[str, object] = {"attempt": 1, "legs": ["BTC"]}
+    async with running(service):
+        service.alert("order.unresolved", "unknown", source="exec", key="o-1", context=context)
+        context["attempt"] = 2  # the caller goes on with its own dict
+        assert isinstance(context["legs"], list)
+        context["legs"].append("ETH")
+        rows = await service.history()
+    assert [r.context for r in rows] == [{"attempt": 1, "legs": "['BTC']"}]
+
+
+async def test_emitting_queues_and_leaves_the_sinks_and_history_to_the_dispatcher(
+    db: Database,
+) -> None:
+    service = service_for(alerts_config(sinks=["log"]), db)
+    async with running(service):
+        alert_id = service.alert("kill.engaged", "killed", source="ptctl")
+        queued = service.stats().queued  # nothing dispatched inside the emitting call
+        rows = await service.history()
+    assert queued == 1
+    assert [r.id for r in rows] == [alert_id]
