@@ -89,7 +89,7 @@ async def _check_balances(path: OrderPath) -> list[str]:
 
 
 def _assets_of(symbol: str) -> tuple[str, ...]:
-    """"BTC/USDT" -> ("BTC", "USDT"); a derivative's settle currency ("...:USDT") as well."""
+    """ "BTC/USDT" -> ("BTC", "USDT"); a derivative's settle currency ("...:USDT") as well."""
     base, _, rest = symbol.partition("/")
     quote, _, settle = rest.partition(":")
     return tuple(a for a in (base, quote, settle) if a)
