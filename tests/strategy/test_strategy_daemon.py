@@ -88,8 +88,8 @@ def test_kill_stops_the_strategy_placing_orders(
     ptctl(daemon, "kill", "--reason", "strategy test")
     killed_at_ms = time.time_ns() // 1_000_000
     # the strategy keeps wanting to trade both ways as the price swings, and is held back
-    wait_for(lambda: preview_sides(daemon, "state.halted") == {"buy"}, timeout=30)
-    wait_for(lambda: preview_sides(daemon, "state.halted") == {"sell"}, timeout=30)
+    wait_for(lambda: preview_sides(daemon, "state.halted") == {"buy"}, timeout=60)
+    wait_for(lambda: preview_sides(daemon, "state.halted") == {"sell"}, timeout=60)
     orders = strategy_orders(daemon)
     assert len(orders) >= 2
     assert max(o["created_ms"] for o in orders) <= killed_at_ms
