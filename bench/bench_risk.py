@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import gc
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import figure  # puts the checkout first on sys.path
 
 from peaktrade.core.model import OrderIntent, OrderType, Quote, Side
 from peaktrade.core.portfolio import Ledger, LivePortfolioSnapshot, Position, build_snapshot
@@ -143,11 +141,14 @@ def main() -> None:
             f"  {label:<26} best {BATCH / best:10,.0f}/s  median {BATCH / median:10,.0f}/s"
             f"  ({median * 1e6:7.1f} us/batch)"
         )
+        if fn is checks:
+            figure("risk_check_orders_median", BATCH / median, "checks/s", ">= 200000")
     times = _per_call(lambda: evaluate_portfolio(limits, portfolio), repeats=7, number=5000)
     print(
         f"evaluate_portfolio: {POSITIONS} positions   target <= 50 us\n"
         f"  best {min(times) * 1e6:6.1f} us  median {statistics.median(times) * 1e6:6.1f} us"
     )
+    figure("risk_evaluate_portfolio_median", statistics.median(times) * 1e6, "us", "<= 50 us")
 
 
 if __name__ == "__main__":

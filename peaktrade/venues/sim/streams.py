@@ -108,9 +108,14 @@ class StreamHub:
     def on_tick(self) -> None:
         """Push the per-tick streams: book tops, depth, klines, and tickers at their cadence."""
         now = self._now_ms()
-        for symbol in self._engine.markets:
-            self._depth_diff(symbol, now)  # kept up always: a new subscriber joins the chain
         subscribed: set[str] = set().union(*(c.streams for c in self.connections))
+        for symbol in self._engine.markets:
+            low = symbol.lower()
+            # only while someone listens: a diff from an older baseline still chains (U = the
+            # last id sent + 1) and sets each changed level absolutely, so a late subscriber's
+            # snapshot-then-diffs sync holds; computing it for nobody was most of a tick
+            if low + "@depth" in subscribed or low + "@depth@100ms" in subscribed:
+                self._depth_diff(symbol, now)
         for name in subscribed:
             match = _STREAM.match(name)
             if match is None:
