@@ -13,6 +13,8 @@ from typing import Annotated, ClassVar, Literal
 
 import msgspec
 
+from peaktrade.drills.model import DrillCheck
+
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
 HEADER = struct.Struct(">I")
@@ -584,14 +586,6 @@ class ChecklistResult(msgspec.Struct, frozen=True, tag="checklist"):
     report_command: str = ""  # end-of-day: the command that writes the day's report
 
 
-class DrillCheckView(msgspec.Struct, frozen=True):
-    """One expectation of a drill: passed or not, and the value seen."""
-
-    name: str
-    passed: bool
-    seen: str = ""
-
-
 class DrillView(msgspec.Struct, frozen=True):
     id: int
     scenario: str
@@ -600,7 +594,7 @@ class DrillView(msgspec.Struct, frozen=True):
     ended_ms: int
     passed: bool
     summary: str
-    checks: list[DrillCheckView]
+    checks: list[DrillCheck]  # the drill log's own record, one definition
     version: str = ""
 
 

@@ -9,7 +9,6 @@ import msgspec
 
 from peaktrade.control.protocol import (
     MAX_FRAME_BYTES,
-    DrillCheckView,
     DrillsQuery,
     DrillsResult,
     DrillView,
@@ -44,6 +43,6 @@ def drill_view(drill_id: int, r: DrillResult) -> DrillView:
         ended_ms=r.ended_ms,
         passed=r.passed,
         summary=r.summary,
-        checks=[DrillCheckView(name=c.name, passed=c.passed, seen=c.seen) for c in r.checks],
+        checks=r.checks,
         version=r.version,
     )
