@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import figure, pct, spawn_daemon
+from common import figure, pct
 
-from ctl.client import Unreachable, ask
-from peaktrade.control.protocol import Status, StatusResult
+from peaktrade.drills.processes import DaemonProcess
 
 CONFIG = """
 [run]
@@ -43,31 +40,12 @@ max_order_notional = 2000.0
 STOP_LIMIT_S = 10.0
 
 
-def one_run(work: Path, rng: random.Random) -> tuple[float, int]:
-    """(seconds from SIGTERM to exit, exit code); a run that never stops counts as the limit."""
-    sock = work / "run" / "peaktrade.sock"
-    proc = spawn_daemon(work, CONFIG)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            result = ask(sock, Status(), timeout_s=2).result
-            if isinstance(result, StatusResult) and result.reconciled:
-                break
-        except Unreachable:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError((work / "log").read_text()[-4000:])
-        time.sleep(0.05)
+def one_run(daemon: DaemonProcess, rng: random.Random) -> tuple[float, int]:
+    """(seconds from SIGTERM to exit, exit code); a stop past 3x the limit is killed (-9)."""
+    daemon.start(timeout_s=60)  # returns once reconciled, as systemd's READY=1
     time.sleep(rng.uniform(0, 2))
     sent = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        code = proc.wait(timeout=STOP_LIMIT_S * 3)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return STOP_LIMIT_S * 3, -9
+    code = daemon.stop(timeout_s=STOP_LIMIT_S * 3)
     return time.monotonic() - sent, code
 
 
@@ -80,9 +58,10 @@ def main() -> int:
     times: list[float] = []
     codes: list[int] = []
     with tempfile.TemporaryDirectory(prefix="pt-stop-soak-") as tmp:
-        work = Path(tmp)
+        daemon = DaemonProcess(Path(tmp), env={})
+        daemon.config.write_text(CONFIG)
         for index in range(args.runs):
-            seconds, code = one_run(work, rng)  # one state directory: each start resumes
+            seconds, code = one_run(daemon, rng)  # one state directory: each start resumes
             times.append(seconds)
             codes.append(code)
             if code != 0 or seconds > STOP_LIMIT_S:
