@@ -178,7 +178,7 @@ class Commands:
         d = self.daemon
         path = d.stack.path if d.stack else None
         live = (
-            await d.db.call(journal.count_live, executor=path.executor.name)
+            await d.db.recall(journal.count_live, executor=path.executor.name)
             if d.db is not None and path is not None
             else 0
         )
