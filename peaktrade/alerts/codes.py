@@ -22,6 +22,11 @@ class AlertCode(msgspec.Struct, frozen=True):
     title: str
     anchor: str
     stateful: bool = False  # fires on change and resolves on recovery (set_condition)
+    # Raised again by its emitter for as long as it lasts, and resolved only by the run that
+    # saw it start: one left open by an earlier run and not raised again soon after a restart
+    # is over (``restored_grace_s``). Conditions judged afresh every run (risk, health, sinks,
+    # unresolved orders) are not transient: their own check resolves them.
+    transient: bool = False
 
 
 _C, _W, _I = AlertLevel.CRITICAL, AlertLevel.WARNING, AlertLevel.INFO
@@ -53,7 +58,7 @@ _CATALOGUE = (
     AlertCode(
         "order.unresolved", _C, "Order outcome unresolved", "order-unresolved", stateful=True
     ),
-    AlertCode("data.stale", _W, "Market data stale", "data-stale", stateful=True),
+    AlertCode("data.stale", _W, "Market data stale", "data-stale", stateful=True, transient=True),
     AlertCode("data.corrupt", _W, "Market data refused as corrupt", "data-corrupt"),
     AlertCode(
         "exchange.disconnected",
@@ -61,6 +66,7 @@ _CATALOGUE = (
         "Exchange connection lost",
         "exchange-disconnected",
         stateful=True,
+        transient=True,
     ),
     AlertCode(
         "exchange.reconnect_storm",
@@ -68,6 +74,7 @@ _CATALOGUE = (
         "Exchange reconnecting repeatedly",
         "exchange-reconnect-storm",
         stateful=True,
+        transient=True,
     ),
     AlertCode(
         "exchange.rate_limited",
@@ -75,8 +82,16 @@ _CATALOGUE = (
         "Exchange rate limit: backing off",
         "exchange-rate-limited",
         stateful=True,
+        transient=True,
     ),
-    AlertCode("exchange.banned", _C, "Exchange ban (IP or key)", "exchange-banned", stateful=True),
+    AlertCode(
+        "exchange.banned",
+        _C,
+        "Exchange ban (IP or key)",
+        "exchange-banned",
+        stateful=True,
+        transient=True,
+    ),
     AlertCode("daemon.started", _I, "Daemon started", "daemon-started"),
     AlertCode("daemon.stopped", _W, "Daemon stopped", "daemon-stopped"),
     AlertCode("daemon.unhealthy", _C, "Daemon unhealthy", "daemon-unhealthy", stateful=True),

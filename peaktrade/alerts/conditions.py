@@ -6,6 +6,8 @@ the condition's peak level so every sink that heard the worst of it hears that i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from peaktrade.alerts.config import LEVEL_RANK, AlertLevel
@@ -28,6 +30,7 @@ class Change(msgspec.Struct, frozen=True):
 class ConditionTable:
     def __init__(self) -> None:
         self._open: dict[str, OpenCondition] = {}
+        self._restored: set[str] = set()  # seeded by an earlier run, not reported since
 
     def __len__(self) -> int:
         return len(self._open)
@@ -38,10 +41,23 @@ class ConditionTable:
     def restore(self, key: str, condition: OpenCondition) -> None:
         """Seed from history at start, so a recovery after a restart still resolves."""
         self._open[key] = condition
+        self._restored.add(key)
+
+    def expire_restored(self, expires: Callable[[str], bool]) -> list[tuple[str, Change]]:
+        """Resolve the restored conditions not reported since, whose code ``expires``."""
+        changes = []
+        for key in sorted(self._restored):
+            current = self._open[key]
+            if expires(current.code):
+                self._restored.discard(key)
+                del self._open[key]
+                changes.append((key, Change(code=current.code, level=current.peak, resolved=True)))
+        return changes
 
     def update(self, key: str, level: AlertLevel | None, code: str) -> Change | None:
         """Record the condition's current level (None = healthy); the message to send, if any."""
         current = self._open.get(key)
+        self._restored.discard(key)  # this run has a view of it now
         if level is None:
             if current is None:
                 return None

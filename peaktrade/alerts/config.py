@@ -239,6 +239,9 @@ class AlertsConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     """Least time between two ``alerts.dropped`` reports."""
     history_flush_s: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.5
     """Longest time an alert or delivery attempt waits to be written to the database."""
+    restored_grace_s: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 120.0
+    """A stream condition (disconnected, reconnect storm, stale data, rate limit, ban) left open
+    by the previous run and not raised again this long after a restart is resolved as over."""
     runbook_base: Annotated[str, msgspec.Meta(min_length=1)] = (
         "docs/RUNBOOKS_AND_INCIDENT_HANDLING.md"
     )

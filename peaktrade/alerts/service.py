@@ -353,6 +353,7 @@ class AlertService:
                     tg.start_soon(lane.run)
                 tg.start_soon(self._history.run, self.config.history_flush_s)
                 tg.start_soon(watch_sinks, self)
+                tg.start_soon(self._expire_restored)
                 task_status.started()
                 await self._dispatcher.run()
         finally:
@@ -374,6 +375,28 @@ class AlertService:
     async def _restore_conditions(self) -> None:
         for key, code, level, peak in await self._history.open_conditions():
             self._conditions.restore(key, OpenCondition(code=code, level=level, peak=peak))
+
+    async def _expire_restored(self) -> None:
+        """Resolve the transient conditions an earlier run left open that this run has not
+        raised again: their emitters only resolve what they saw start, so without this a
+        disconnect before a restart would stay open for good."""
+        grace = self.config.restored_grace_s
+        await anyio.sleep(grace)
+        for key, change in self._conditions.expire_restored(lambda c: lookup(c).transient):
+            event = build_event(
+                alert_id=self._next_id(),
+                at_ms=self._wall_ms(),
+                identity=self.identity,
+                code=change.code,
+                message=f"not raised again within {grace:g} s of the restart: over",
+                source="alerts",
+                runbook_base=self.config.runbook_base,
+                level=change.level,
+                dedupe_key=key,
+                resolved=True,
+                stateful=True,
+            )
+            self._accept(event, key, event.dedupe_key, self.monotonic(), dedupe=False)
 
     # --- operator tools --------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from peaktrade.alerts.config import AlertLevel
@@ -120,6 +121,64 @@ async def test_a_condition_open_at_restart_is_resolved_by_the_next_run(
         check(second, None)
         assert await second.drain(5.0)
     assert [r.body["status"] for r in hook.at("/hook")] == ["firing", "resolved"]
+
+
+def _condition(service: AlertService, key: str, code: str, level: AlertLevel | None) -> None:
+    service.set_condition(key, level, code=code, message="as checked", source="test")
+
+
+async def _after_restart(db: Database, key: str, code: str, level: AlertLevel) -> AlertService:
+    """The service of a new run, after a run that left the condition open (grace: 1 s)."""
+    first = service_for(alerts_config(sinks=["webhook"]), db)
+    async with running(first):
+        _condition(first, key, code, level)
+        assert await first.drain(5.0)
+    return service_for(alerts_config(sinks=["webhook"], restored_grace_s=1.0), db)
+
+
+async def test_a_stream_condition_left_open_by_the_last_run_is_resolved_after_the_grace(
+    hook: Receiver, db: Database
+) -> None:
+    """Its emitter only resolves what it saw start: the new run's stream is fine and says
+    nothing, so without the grace the disconnect of the last run would stay open for good."""
+    second = await _after_restart(
+        db, "exchange.disconnected:md", "exchange.disconnected", AlertLevel.WARNING
+    )
+    async with running(second):
+        await until(lambda: len(hook.at("/hook")) == 2)
+        assert await second.drain(5.0)
+        rows = await second.history()
+    bodies = [r.body for r in hook.at("/hook")]
+    assert [b["status"] for b in bodies] == ["firing", "resolved"]
+    assert "restart" in str(bodies[1])
+    assert rows[0].resolved and rows[0].dedupe_key == "exchange.disconnected:md"
+
+
+async def test_a_stream_condition_raised_again_after_the_restart_stays_open(
+    hook: Receiver, db: Database
+) -> None:
+    second = await _after_restart(db, "data.stale:BTC/USDT", "data.stale", AlertLevel.WARNING)
+    async with running(second):
+        _condition(second, "data.stale:BTC/USDT", "data.stale", AlertLevel.WARNING)  # still stale
+        await anyio.sleep(1.5)  # past the grace: nothing may resolve it but its own check
+        assert await second.drain(5.0)
+        assert [b.body["status"] for b in hook.at("/hook")] == ["firing"]
+        _condition(second, "data.stale:BTC/USDT", "data.stale", None)
+        assert await second.drain(5.0)
+    assert [b.body["status"] for b in hook.at("/hook")] == ["firing", "resolved"]
+
+
+async def test_a_condition_judged_afresh_each_run_is_left_to_its_check(
+    hook: Receiver, db: Database
+) -> None:
+    """A portfolio breach or an order in doubt is not over because nobody said so yet."""
+    second = await _after_restart(
+        db, "order.unresolved:pt-1", "order.unresolved", AlertLevel.CRITICAL
+    )
+    async with running(second):
+        await anyio.sleep(1.5)
+        assert await second.drain(5.0)
+    assert [b.body["status"] for b in hook.at("/hook")] == ["firing"]
 
 
 async def test_a_recovery_without_an_open_condition_sends_nothing(hook: Receiver) -> None:
