@@ -49,7 +49,7 @@ def one_round(work: Path, fault: str) -> tuple[float, float, int]:
         if reply is None or refused(reply):
             blocked = time.monotonic() - start
             break
-    code = daemon.wait_exit(timeout=30)
+    code = daemon.wait_exit(timeout_s=30)
     return blocked, time.monotonic() - start, code
 
 

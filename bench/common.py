@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,52 +39,14 @@ def figure(name: str, value: float, unit: str, target: str = "") -> None:
     print(f"FIGURE {name} = {value:.4g} {unit}{suffix}", flush=True)
 
 
-def spawn_daemon(work: Path, config: str) -> subprocess.Popen[bytes]:
-    """`peaktrade run` on ``config`` in ``work`` (socket ``run/peaktrade.sock``, log ``log``)."""
-    (work / "c.toml").write_text(config)
-    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "peaktrade",
-            "run",
-            "--config",
-            str(work / "c.toml"),
-            "--state-dir",
-            str(work / "state"),
-            "--socket",
-            str(work / "run" / "peaktrade.sock"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(work / "log").open("wb"),
-    )
-
-
 @contextmanager
 def running_daemon(config: str = DAEMON_CONFIG) -> Iterator[Path]:
-    """A real `peaktrade run` in a temporary directory; yields its socket path."""
-    from ctl.client import Unreachable, ask
-    from peaktrade.control.protocol import Health
+    """A real `peaktrade run` in a temporary directory, ready; yields its socket path."""
+    from peaktrade.drills.processes import DaemonProcess
 
     with tempfile.TemporaryDirectory(prefix="pt-bench-") as tmp:
-        work = Path(tmp)
-        sock = work / "run" / "peaktrade.sock"
-        proc = spawn_daemon(work, config)
+        daemon = DaemonProcess(Path(tmp), config)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if ask(sock, Health(), timeout_s=2).ok:
-                        break
-                except Unreachable:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError((work / "log").read_text())
-                time.sleep(0.05)
-            yield sock
+            yield daemon.start().socket
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            daemon.stop(timeout_s=20)

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, figure, spawn_daemon
+from common import ROOT, figure
+
+from peaktrade.drills.processes import DaemonProcess
 
 # Twenty markets: the five defaults and fifteen walkers cloned from ETH. Many markets at a
 # moderate tick, not few at a frantic one: ccxt keeps only the newest top per market between
@@ -108,13 +109,13 @@ def main() -> int:
         assert sim.stdout is not None
         sim_url = sim.stdout.readline().strip()
         config = CONFIG.format(sim_url=sim_url, symbols=json.dumps(SYMBOLS))
-        daemon = spawn_daemon(work, config)
-        log_path = work / "log"
+        daemon = DaemonProcess(work, config)
         try:
-            return soak(daemon, log_path, args.events, args.max_minutes * 60)
+            daemon.start(timeout_s=60)
+            assert daemon.proc is not None
+            return soak(daemon.proc, daemon.log_path, args.events, args.max_minutes * 60)
         finally:
-            daemon.send_signal(signal.SIGTERM)
-            daemon.wait(timeout=30)
+            daemon.stop(timeout_s=30)
             sim.terminate()
             sim.wait(timeout=10)
 

@@ -58,7 +58,7 @@ def main() -> int:
     times: list[float] = []
     codes: list[int] = []
     with tempfile.TemporaryDirectory(prefix="pt-stop-soak-") as tmp:
-        daemon = DaemonProcess(Path(tmp), env={})
+        daemon = DaemonProcess(Path(tmp))
         daemon.config.write_text(CONFIG)
         for index in range(args.runs):
             seconds, code = one_run(daemon, rng)  # one state directory: each start resumes

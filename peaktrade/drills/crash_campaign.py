@@ -190,7 +190,7 @@ def run_lane(
     try:
         fixed, jitter = settings.order_latency_ms
         sim.fault("latency", rate=1.0, scope="order", fixed_ms=fixed, jitter_ms=jitter)
-        daemon = DaemonProcess(home, {})
+        daemon = DaemonProcess(home)
         daemon.config.write_text(daemon_config(lane, sim.rest_url, settings.symbols))
         daemon.start()
         stats = _Stats()

@@ -93,7 +93,7 @@ class DrillEnv:
             "PEAKTRADE_ALERT_WEBHOOK_URL": self.webhook.url,
             "PEAKTRADE_ALERT_DISCORD_WEBHOOK": self.second.url,
         }
-        self.daemon = DaemonProcess(workdir, env)
+        self.daemon = DaemonProcess(workdir, env=env)
 
     def start(self) -> None:
         """The simulator, then the daemon pointed at it (the config needs the sim's URL)."""

@@ -7,6 +7,7 @@ HTTP receivers that can be switched to failing, as an operator's webhook would.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,6 +20,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ _DROPPED = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LIS
 _DROPPED_DIRS = ("CREDENTIALS_DIRECTORY", "STATE_DIRECTORY", "RUNTIME_DIRECTORY")
 
 
-def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -129,21 +131,41 @@ class SimProcess:
 
 
 class DaemonProcess:
-    """``peaktrade run`` in the drill's directory; observed and driven through its socket."""
+    """``peaktrade run`` exactly as systemd starts it, in a directory of its own; observed and
+    driven through its socket. The one wrapper for drills, campaigns, benchmarks and tests.
 
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+    ``config_text`` is written at once; without it the caller writes ``config`` before the
+    first start. It runs in a process group of its own, so ``kill_group`` also reaches a
+    daemon started under a wrapper program (faketime, fiu-run) that forked it.
+    """
+
+    def __init__(
+        self, workdir: Path, config_text: str | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
         self.state_dir = workdir / "state"
         self.socket = workdir / "run" / "peaktrade.sock"
-        self.config = workdir / "config.toml"  # written by the drill before the first start
-        self.env = env
+        self.config = workdir / "config.toml"
+        self.log_path = workdir / "daemon.log"
+        if config_text is not None:
+            self.config.write_text(config_text)
+        self.env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
-    def start(self, timeout_s: float = 30.0) -> None:
-        with (self.workdir / "daemon.log").open("ab") as log:
+    def start(
+        self,
+        env: Mapping[str, str] | None = None,
+        wait: bool = True,
+        wrapper: Sequence[str] = (),
+        timeout_s: float = 30.0,
+    ) -> DaemonProcess:
+        """``env`` adds to the constructor's; ``wrapper`` runs the daemon under another
+        program; ``wait`` returns once it is ready (see ``wait_ready``)."""
+        with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
+                    *wrapper,
                     sys.executable,
                     "-m",
                     "peaktrade",
@@ -157,26 +179,28 @@ class DaemonProcess:
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=clean_env(self.env),
+                env=clean_env({**self.env, **(env or {})}),
                 cwd=self.workdir,
+                start_new_session=True,
             )
         self.starts += 1
-        self.wait_ready(timeout_s)
+        if wait:
+            self.wait_ready(timeout_s)
+        return self
 
-    def wait_ready(self, timeout_s: float) -> None:
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Ready as systemd sees it: answering, with journal and exchange reconciled."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 code = self.proc.returncode if self.proc is not None else None
-                log = (self.workdir / "daemon.log").read_text(errors="replace")
-                tail = "\n".join(log.splitlines()[-12:])
-                raise DrillError(f"the daemon exited {code} ({self.workdir}/daemon.log):\n{tail}")
+                tail = "\n".join(self.log().splitlines()[-40:])
+                raise DrillError(f"the daemon exited {code} ({self.log_path}):\n{tail}")
             status = self.status()
             if status is not None and status.reconciled:
                 return
-            time.sleep(0.1)
-        raise DrillError(f"the daemon was not ready within {timeout_s:g} s")
+            time.sleep(0.05)
+        raise DrillError(f"the daemon was not ready within {timeout_s:g} s ({self.log_path})")
 
     def ask(self, request: Request, timeout_s: float = 5.0) -> Reply:
         return ask(self.socket, request, timeout_s=timeout_s)
@@ -187,6 +211,9 @@ class DaemonProcess:
         except Unreachable:
             return None
         return result if isinstance(result, StatusResult) else None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def ptctl(self, *args: str, timeout_s: float = 20.0) -> tuple[int, Any]:
         """The real client, as an operator types it (``--json`` added): (exit code, reply)."""
@@ -216,8 +243,16 @@ class DaemonProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def signal(self, signum: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def wait_exit(self, timeout_s: float = 15.0) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout_s)
+
     def stop(self, timeout_s: float = 15.0) -> int:
-        """SIGTERM and wait: the graceful stop systemd does."""
+        """SIGTERM and wait, the graceful stop systemd does; SIGKILL past ``timeout_s``."""
         if self.proc is None:
             return 0
         if self.proc.poll() is None:
@@ -232,6 +267,15 @@ class DaemonProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+
+    def kill_group(self) -> None:
+        """SIGKILL the whole process group: killing only a wrapper such as faketime would
+        leave the daemon it forked running."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
 
 def _loopback(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> Any:

@@ -35,7 +35,7 @@ def test_second_daemon_on_same_socket_refuses(make_daemon: Callable[..., DaemonP
     second = make_daemon(name="b")
     second.socket = first.socket
     second.start(wait=False)
-    assert second.wait_exit(timeout=20) == 1
+    assert second.wait_exit(timeout_s=20) == 1
     assert "another peaktrade daemon" in second.log()
     assert first.ask(Status()).ok  # the first one is untouched
 

@@ -54,7 +54,7 @@ def test_disk_fault_stops_trading_and_a_restart_recovers(
         assert isinstance(blocked.result, OrderResult)
         assert not blocked.result.decisions[0].allowed
         assert blocked.result.decisions[0].code in ("daemon.stopping", "")
-    assert daemon.wait_exit(timeout=15) == 74
+    assert daemon.wait_exit(timeout_s=15) == 74
     log = daemon.log()
     assert '"event": "store_failed"' in log and '"event": "store.failed"' in log
 

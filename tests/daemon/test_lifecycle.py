@@ -17,7 +17,7 @@ from tests.support import BASE_CONFIG, ROOT, DaemonProcess, wait_for
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_graceful_stop_exits_0(daemon: DaemonProcess, signum: int) -> None:
     daemon.signal(signum)
-    assert daemon.wait_exit(timeout=10) == 0
+    assert daemon.wait_exit(timeout_s=10) == 0
     assert '"event": "daemon_stopped"' in daemon.log()
 
 
@@ -102,7 +102,7 @@ def test_stop_after_requests_exits_0(daemon: DaemonProcess) -> None:
     for _ in range(20):
         daemon.ask(Status())
     daemon.signal(signal.SIGTERM)
-    assert daemon.wait_exit(timeout=30) == 0  # how fast: bench/soak_stop.py, 100 runs
+    assert daemon.wait_exit(timeout_s=30) == 0  # how fast: bench/soak_stop.py, 100 runs
 
 
 def test_each_network_has_its_own_database(make_daemon: Callable[..., DaemonProcess]) -> None:

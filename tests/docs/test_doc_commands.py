@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from ctl.main import app as ptctl_app
 from peaktrade.cli import app as peaktrade_app
-from tests.support import ROOT, DaemonProcess
+from tests.support import BASE_CONFIG, ROOT, DaemonProcess
 
 PROGRAMS = {"ptctl": ptctl_app, "peaktrade": peaktrade_app}
 EXIT_USAGE = 2
@@ -56,7 +56,7 @@ def test_docs_contain_commands() -> None:
 
 @pytest.fixture(scope="module")
 def live_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
-    daemon = DaemonProcess(tmp_path_factory.mktemp("docs")).start()
+    daemon = DaemonProcess(tmp_path_factory.mktemp("docs"), BASE_CONFIG).start()
     yield daemon
     daemon.stop()
 
