@@ -101,6 +101,8 @@ async def switch_executor(
     executor = await _build(stack, target, balances)
     path.executor = executor
     await path.load()  # the new executor's book: its positions and doubts, no other's
+    if stack.contingent is not None:  # and its held stops: a run started elsewhere never armed them
+        await stack.contingent.load()
     stack.risk.balances = stack.balances_of(executor)  # the stack's own rule
     await stack.risk.load_ledger(executor.name)
     equity = await _rebase_risk(stack)

@@ -348,9 +348,10 @@ volatility = 0.0
 
 
 @contextlib.asynccontextmanager
-async def running_stack(tmp_path: Path) -> AsyncIterator[VenueStack]:
-    """The daemon's venue stack in paper on its embedded simulator, started and reconciled."""
-    config = parse_config(STACK_CONFIG.encode(), source="test").config
+async def running_stack(tmp_path: Path, mode: str = "paper") -> AsyncIterator[VenueStack]:
+    """The daemon's venue stack on its embedded simulator, started and reconciled."""
+    text = STACK_CONFIG.replace('mode = "paper"', f'mode = "{mode}"')
+    config = parse_config(text.encode(), source="test").config
     db = Database(tmp_path / "state.sqlite3")
     try:
         switch = await TradingSwitch.load(db)
@@ -422,3 +423,31 @@ async def test_a_degrade_back_to_paper_restores_the_paper_book_alone(tmp_path: P
         assert set(stack.risk.ledger.positions) == {"BTC/USDT"}
         await move(stack, Mode.TESTNET)
         assert set(path.net_positions()) == {"ETH/USDT"}  # the exchange book is there again
+
+
+async def test_a_switch_back_arms_the_held_stops_of_the_book_it_returns_to(
+    tmp_path: Path,
+) -> None:
+    """A run started on the exchange stage leaves paper's held stops on disk; a degrade to
+    paper must arm them, or the paper position sits without its stop."""
+    async with running_stack(tmp_path) as stack:
+        assert stack.contingent is not None
+        await bought(stack, "BTC/USDT", 0.01)
+        quote = stack.quotes.get("BTC/USDT")
+        assert quote is not None
+        oco = OcoIntent(
+            symbol="BTC/USDT",
+            side=Side.SELL,
+            qty=0.005,  # of the 0.01 bought: the fee came off it
+            take_profit_price=quote.last * 1.5,
+            stop_price=quote.last * 0.6,
+        )
+        _, held = await stack.contingent.submit_oco(oco)
+        assert held.code == "oco.stop_held"
+        (group,) = stack.contingent.held
+    async with running_stack(tmp_path, mode="testnet") as stack:
+        assert stack.contingent is not None
+        assert stack.contingent.held == {}  # not the exchange's to send
+        await move(stack, Mode.PAPER)
+        assert list(stack.contingent.held) == [group]
+        assert stack.contingent.held[group].state == "armed"
