@@ -125,7 +125,8 @@ class ControlConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     group: Annotated[str, msgspec.Meta(pattern=r"^[a-z_][a-z0-9_-]*$")] | None = None
     """When set, the socket is 0660 owned by this group instead of 0600."""
     request_timeout_s: Seconds = 5.0
-    """Most time a request may take to arrive and be answered."""
+    """Most time a request may take to arrive, a read to be answered and a reply to be taken;
+    a kill, order or other mutating command, once received, is never cut off."""
     idle_timeout_s: Seconds = 30.0
     """A connection that sends nothing for this long is closed."""
     max_connections: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 64
