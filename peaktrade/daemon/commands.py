@@ -218,8 +218,10 @@ class Commands:
         | Degrade,
         peer: Peer,
     ) -> AnyResult:
-        """Mutating commands: perform, then record who asked and what came of it."""
+        """Mutating commands: perform, then record who asked and what came of it (a state
+        change records it in its own transaction)."""
         outcome = "ok"
+        recorded = False
         try:
             match request:
                 case OrderSubmit(order=spec):
@@ -247,7 +249,16 @@ class Commands:
                     outcome = _move_outcome(moved)
                     return moved
                 case Kill() | Reduce() | Release():
-                    return await self._transition(request, peer)
+                    moved_to = await self._transition(request, peer, _entry(request, peer, "ok"))
+                    recorded = True
+                    log.info(
+                        "audit",
+                        command=command_name(request),
+                        outcome=outcome,
+                        uid=peer.uid,
+                        pid=peer.pid,
+                    )
+                    return moved_to
         except CommandError as exc:
             outcome = f"refused:{exc.code}"
             raise
@@ -255,14 +266,17 @@ class Commands:
             outcome = f"error:{type(exc).__name__}"
             raise
         finally:
-            await self._record(request, peer, outcome)
+            if not recorded:
+                await self._record(request, peer, outcome)
 
     async def _stage_move(self, request: Promote | Degrade, peer: Peer) -> PromotionResult:
         if isinstance(request, Promote):
             return await self._stages().promote(request, peer)
         return await self._stages().degrade(request, peer)
 
-    async def _transition(self, request: Kill | Reduce | Release, peer: Peer) -> StateResult:
+    async def _transition(
+        self, request: Kill | Reduce | Release, peer: Peer, entry: audit.AuditEntry
+    ) -> StateResult:
         switch = self.daemon.switch
         assert switch is not None
         actor = ts.Actor(source="ptctl", uid=peer.uid, pid=peer.pid)
@@ -279,11 +293,12 @@ class Commands:
                             now_ms=at,
                             cancel_open=cancel_open,
                             flatten=flatten,
-                        )
+                        ),
+                        entry,
                     )
                 case Reduce():
                     change = await switch.apply(
-                        lambda s: ts.reduce(s, reason=reason, actor=actor, now_ms=at)
+                        lambda s: ts.reduce(s, reason=reason, actor=actor, now_ms=at), entry
                     )
                 case Release():
                     reopen = self.daemon.stack.risk.limits.reopen if self.daemon.stack else None
@@ -294,7 +309,8 @@ class Commands:
                             )
                             if reopen is not None
                             else ts.release(s, reason=reason, actor=actor, now_ms=at)
-                        )
+                        ),
+                        entry,
                     )
         except ts.TransitionRefused as exc:
             raise CommandError(exc.code, str(exc)) from None
@@ -318,23 +334,27 @@ class Commands:
 
     async def _record(self, request: AnyRequest, peer: Peer, outcome: str) -> None:
         assert self.daemon.db is not None
-        detail = msgspec.json.encode(redact(msgspec.to_builtins(request))).decode()
-        entry = audit.AuditEntry(
-            at_ms=now_ms(),
-            command=command_name(request),
-            command_class=request.command_class.value,
-            uid=peer.uid,
-            gid=peer.gid,
-            pid=peer.pid,
-            outcome=outcome,
-            detail=detail,
-        )
+        entry = _entry(request, peer, outcome)
         try:
             await self.daemon.db.call(audit.record, entry)
         except StoreFailed:
             log.error("audit_not_recorded", command=entry.command, outcome=outcome)
             return
         log.info("audit", command=entry.command, outcome=outcome, uid=peer.uid, pid=peer.pid)
+
+
+def _entry(request: AnyRequest, peer: Peer, outcome: str) -> audit.AuditEntry:
+    """Who asked for what, and what came of it; the request's fields redacted."""
+    return audit.AuditEntry(
+        at_ms=now_ms(),
+        command=command_name(request),
+        command_class=request.command_class.value,
+        uid=peer.uid,
+        gid=peer.gid,
+        pid=peer.pid,
+        outcome=outcome,
+        detail=msgspec.json.encode(redact(msgspec.to_builtins(request))).decode(),
+    )
 
 
 def transition(change: ts.StateChange) -> Transition:

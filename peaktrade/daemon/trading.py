@@ -12,6 +12,7 @@ import anyio
 
 from peaktrade.core.trading_state import StateChange, TradingState
 from peaktrade.store import trading_state as state_store
+from peaktrade.store.audit import AuditEntry
 from peaktrade.store.db import Database
 
 Listener = Callable[[StateChange], None]
@@ -35,24 +36,29 @@ class TradingSwitch:
         """Called after each durable transition (alerts, metrics, the run log)."""
         self._listeners.append(listener)
 
-    async def apply(self, make: Callable[[TradingState], StateChange]) -> StateChange:
-        """Build the change from the current state, persist it, then publish it.
+    async def apply(
+        self, make: Callable[[TradingState], StateChange], audit_entry: AuditEntry | None = None
+    ) -> StateChange:
+        """Build the change from the current state, persist it (with the audit entry of the
+        command that asked, in the same transaction), then publish it.
 
         ``make`` raises TransitionRefused when the latch rules forbid the move.
         """
-        change = await self.apply_if(make)
+        change = await self.apply_if(make, audit_entry)
         assert change is not None
         return change
 
     async def apply_if(
-        self, make: Callable[[TradingState], StateChange | None]
+        self,
+        make: Callable[[TradingState], StateChange | None],
+        audit_entry: AuditEntry | None = None,
     ) -> StateChange | None:
         """Like ``apply``, for automatic moves that may find nothing to do (``make`` -> None)."""
         async with self._lock:
             change = make(self.state)
             if change is None:
                 return None
-            await self._db.call(state_store.save_change, change)
+            await self._db.call(state_store.save_change, change, audit_entry)
             self.last = change
             self.state = change.state
         for listener in self._listeners:

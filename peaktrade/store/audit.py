@@ -40,21 +40,26 @@ class AuditEntry(msgspec.Struct, frozen=True):
 
 def record(conn: sqlite3.Connection, entry: AuditEntry) -> None:
     with transaction(conn):
-        conn.execute(
-            "INSERT INTO audit_log"
-            " (at_ms, command, command_class, uid, gid, pid, outcome, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.at_ms,
-                entry.command,
-                entry.command_class,
-                entry.uid,
-                entry.gid,
-                entry.pid,
-                entry.outcome,
-                entry.detail,
-            ),
-        )
+        insert(conn, entry)
+
+
+def insert(conn: sqlite3.Connection, entry: AuditEntry) -> None:
+    """Inside the caller's transaction: a state change and its audit entry share one flush."""
+    conn.execute(
+        "INSERT INTO audit_log"
+        " (at_ms, command, command_class, uid, gid, pid, outcome, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            entry.at_ms,
+            entry.command,
+            entry.command_class,
+            entry.uid,
+            entry.gid,
+            entry.pid,
+            entry.outcome,
+            entry.detail,
+        ),
+    )
 
 
 def recent(conn: sqlite3.Connection, limit: int = 50) -> list[AuditEntry]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from peaktrade.core.trading_state import Actor, StateChange, TradingState
+from peaktrade.store import audit
 from peaktrade.store.db import transaction
 
 TABLES = (
@@ -34,9 +35,15 @@ TABLES = (
 )
 
 
-def save_change(conn: sqlite3.Connection, change: StateChange) -> int:
-    """Record the event and the current state in one durable transaction; returns the event id."""
+def save_change(
+    conn: sqlite3.Connection, change: StateChange, audit_entry: audit.AuditEntry | None = None
+) -> int:
+    """Record the event and the current state in one durable transaction, with the audit entry
+    of the command that asked for it (one fsync before the kill is acknowledged, not two);
+    returns the event id."""
     with transaction(conn):
+        if audit_entry is not None:
+            audit.insert(conn, audit_entry)
         cur = conn.execute(
             "INSERT INTO trading_state_events"
             " (at_ms, previous, state, reason, source, uid, pid, cancel_open, flatten)"

@@ -35,6 +35,9 @@ def test_kill_survives_sigkill(make_daemon: Callable[..., DaemonProcess]) -> Non
     assert s.reason == "operator saw a flash crash"
     assert s.last_change is not None and s.last_change.cancel_open
     assert reply.ok and reply.mode == "paper" and reply.network == "sim"
+    audited = daemon.ask(AuditQuery(limit=5)).result
+    assert isinstance(audited, AuditResult)  # who asked was durable with the kill itself
+    assert [(e.command, e.outcome) for e in audited.entries] == [("kill", "ok")]
 
 
 def test_kill_is_in_the_database_when_acknowledged(daemon: DaemonProcess) -> None:
