@@ -259,6 +259,7 @@ class Daemon:
             self.task_group = tg
             tg.start_soon(self._signals, tg.cancel_scope)
             tg.start_soon(self.looplag.run)
+            tg.start_soon(self.db.checkpoints)
             if chaos.enabled():
                 tg.start_soon(chaos.chaos_hooks)
             await tg.start(self.alerts.run)

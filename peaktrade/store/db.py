@@ -65,8 +65,19 @@ def is_storage_failure(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and any(w in str(exc).lower() for w in _STORAGE)
 
 
+CHECKPOINT_INTERVAL_S = 1.0
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
 class Database:
     """A connection plus the single-file lane that all daemon access goes through.
+
+    WAL checkpoints run off the lane (``checkpoints``): left to SQLite, every thousandth
+    commit copies the log into the database and flushes it twice more before it returns, and
+    that commit is as likely to be a kill as anything else.
 
     Fail-stop on storage errors: after one failed write or fsync, every later call raises
     StoreFailed without touching the file. A failed fsync is never retried (the kernel may
@@ -77,6 +88,7 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.conn = connect(path)
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")  # see ``checkpoints``
         self._lane = anyio.CapacityLimiter(1)
         self.failed: BaseException | None = None
         self.failure_listeners: list[Callable[[BaseException], None]] = []
@@ -102,13 +114,40 @@ class Database:
         except sqlite3.Error as exc:
             if not is_storage_failure(exc):
                 raise
-            if self.failed is None:
-                self.failed = exc
-                for listener in self.failure_listeners:
-                    listener(exc)
+            self._fail(exc)
             raise StoreFailed(f"the state database failed: {exc}") from exc
         finally:
             self._running -= 1
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.failed is None:
+            self.failed = exc
+            for listener in self.failure_listeners:
+                listener(exc)
+
+    async def checkpoints(self, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
+        """Copy the WAL into the database every ``interval_s``, until cancelled.
+
+        A connection and a thread of its own: a PASSIVE checkpoint takes no lock a writer
+        waits for, so commits on the lane (the kill among them) flush only the log. A storage
+        error here fails the database as one on the lane does.
+        """
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        lane = anyio.CapacityLimiter(1)
+        try:
+            while self.failed is None:
+                await anyio.sleep(interval_s)
+                try:
+                    await anyio.to_thread.run_sync(_checkpoint, conn, limiter=lane)
+                except sqlite3.Error as exc:
+                    if is_storage_failure(exc):
+                        self._fail(exc)
+                        return
+                    # busy or locked: the next round tries again
+        finally:
+            conn.close()
 
     async def recall(
         self,

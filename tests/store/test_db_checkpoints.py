@@ -1,0 +1,57 @@
+"""WAL checkpoints run off the DB lane: a commit (a kill) flushes the log only."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import anyio
+
+from peaktrade.store.db import Database
+
+ROWS = 3000
+BLOB = b"x" * 2000  # about 1.5 pages a row: the rows fill well past 1000 WAL pages
+
+
+def _table(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE t (b BLOB)")
+
+
+def _insert(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO t VALUES (?)", [BLOB])
+
+
+def rows_in_the_database_file(path: Path) -> int:
+    """What a checkpoint has copied: read the main file alone, ignoring the WAL."""
+    ro = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        (n,) = ro.execute("SELECT COUNT(*) FROM t").fetchone()
+    except sqlite3.OperationalError:  # the table itself is still only in the WAL
+        n = 0
+    finally:
+        ro.close()
+    return int(n)
+
+
+async def test_commits_on_the_lane_do_not_checkpoint(tmp_path: Path) -> None:
+    db = Database(tmp_path / "x.sqlite3")
+    await db.call(_table)
+    for _ in range(ROWS):
+        await db.call(_insert)
+    # SQLite's own rule would have copied the log into the file at 1000 pages
+    assert rows_in_the_database_file(db.path) == 0
+    db.close()
+
+
+async def test_the_checkpointer_copies_the_log_into_the_database(tmp_path: Path) -> None:
+    db = Database(tmp_path / "x.sqlite3")
+    await db.call(_table)
+    for _ in range(100):
+        await db.call(_insert)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(db.checkpoints, 0.02)
+        with anyio.fail_after(10):
+            while rows_in_the_database_file(db.path) < 100:
+                await anyio.sleep(0.02)
+        tg.cancel_scope.cancel()
+    db.close()
