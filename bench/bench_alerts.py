@@ -12,6 +12,8 @@ Each round also runs the burst with no client at all, with and without alerts: t
 thread's CPU time per alert (the difference) and the other threads' CPU (the history writer)
 move with the code rather than with the machine's noise, which on a shared box can swamp a
 p99 ratio (the producer-only ratio shows how much).
+Last, a calibration: the same ratio with the loop merely busy for 20, 60 or 120 us every
+millisecond, to read the alert figure against what loop work of that shape costs here.
 """
 
 from __future__ import annotations
@@ -282,6 +284,31 @@ async def burst_samples(
     return Burst(samples, stats, burst_s, cpu_loop, cpu_all - cpu_loop)
 
 
+def _busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+async def chunk_ratio(path: Path, work: Path, chunk_s: float) -> float:
+    """Calibration: the p99 ratio when the loop is busy ``chunk_s`` every millisecond and
+    nothing else happens, so the alert figures can be read against what plain loop work of
+    a given shape costs on this machine."""
+    ratios = []
+    for n in range(3):
+        quiet = pct(await quiet_samples(path, True), 99)
+        marker = work / f"chunk-{chunk_s}-{n}.done"
+        client = ProcessClient(path, marker)
+        await anyio.to_thread.run_sync(client.wait_ready)
+        started = time.perf_counter()
+        while time.perf_counter() - started < 1.2:  # as long as a burst
+            _busy(chunk_s)
+            await anyio.sleep(EMIT_PAUSE_S)
+        await anyio.Path(marker).touch()
+        ratios.append(pct(await anyio.to_thread.run_sync(client.samples), 99) / quiet)
+    return statistics.median(ratios)
+
+
 async def main() -> None:
     receivers = SlowReceivers().start()
     os.environ["PEAKTRADE_ALERT_WEBHOOK_URL"] = f"http://127.0.0.1:{receivers.port}/hook"
@@ -345,6 +372,7 @@ async def main() -> None:
                     f" {t_quiet * 1e3:.3f} -> {t_loud * 1e3:.3f} ms",
                     flush=True,
                 )
+            calibration = {us: await chunk_ratio(path, work, us * 1e-6) for us in (20, 60, 120)}
             tg.cancel_scope.cancel()
     receivers.stop()
     assert last is not None
@@ -375,6 +403,8 @@ async def main() -> None:
     figure("alerts_burst_deduped", last.deduped, "alerts")
     figure("alerts_burst_dropped", dropped, "alerts")
     figure("alerts_burst_emit_errors", last.emit_errors, "errors", "0")
+    for us, ratio in calibration.items():
+        figure(f"loop_busy_{us}us_per_ms_p99_ratio", ratio, "x", "info: calibration")
 
 
 if __name__ == "__main__":
