@@ -6,8 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import anyio
+import pytest
 
-from peaktrade.store.db import Database
+from peaktrade.store.db import Database, StoreFailed
 
 ROWS = 3000
 BLOB = b"x" * 2000  # about 1.5 pages a row: the rows fill well past 1000 WAL pages
@@ -54,4 +55,25 @@ async def test_the_checkpointer_copies_the_log_into_the_database(tmp_path: Path)
             while rows_in_the_database_file(db.path) < 100:
                 await anyio.sleep(0.02)
         tg.cancel_scope.cancel()
+    db.close()
+
+
+async def test_a_storage_error_in_the_checkpointer_fails_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpointer flushes the database file: EIO there is the disk failing, as on the
+    lane, and nothing more may be trusted to it."""
+    db = Database(tmp_path / "x.sqlite3")
+    seen: list[BaseException] = []
+    db.failure_listeners.append(seen.append)
+
+    def eio(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr("peaktrade.store.db._checkpoint", eio)
+    with anyio.fail_after(10):
+        await db.checkpoints(0.01)  # returns once the database has failed
+    assert len(seen) == 1
+    with pytest.raises(StoreFailed, match="failed earlier"):
+        await db.call(_table)
     db.close()
