@@ -83,19 +83,10 @@ class _Connection:
         self.since = time.monotonic()
 
 
-# What a connection whose phase ran out of time is told before it is closed.
-_EXPIRED = {
-    _Phase.IDLE: ("frame.idle_timeout", "no request received", "this connection is closed"),
-    _Phase.FRAME: (
-        "frame.timeout",
-        "the frame did not arrive in time",
-        "this connection is closed",
-    ),
-    _Phase.READ: (
-        "request.timeout",
-        "no answer within the request timeout (control.request_timeout_s)",
-        "the daemon may be overloaded; check ptctl health",
-    ),
+# What a client whose frame ran out of time is told before its connection is closed.
+_FRAME_EXPIRED = {
+    _Phase.IDLE: ("frame.idle_timeout", "no request received"),
+    _Phase.FRAME: ("frame.timeout", "the frame did not arrive in time"),
 }
 
 
@@ -171,13 +162,21 @@ class ControlServer:
                     pass  # the client went away; nothing to answer
                 finally:
                     self._connections.discard(conn)
-            if conn.expired in _EXPIRED:
-                code, message, hint = _EXPIRED[conn.expired]
-                event = (
-                    "control_slow_request" if conn.expired is _Phase.READ else "control_bad_frame"
+            if conn.expired in _FRAME_EXPIRED:
+                await self._refuse_frame(stream, peer, *_FRAME_EXPIRED[conn.expired])
+            elif conn.expired is _Phase.READ:
+                log.warning(
+                    "control_slow_request",
+                    code="request.timeout",
+                    peer_pid=peer.pid,
+                    peer_uid=peer.uid,
                 )
-                log.warning(event, code=code, peer_pid=peer.pid, peer_uid=peer.uid)
-                await self._send_error(stream, code, message, hint)
+                await self._send_error(
+                    stream,
+                    "request.timeout",
+                    "no answer within the request timeout (control.request_timeout_s)",
+                    "the daemon may be overloaded; check ptctl health",
+                )
 
     async def _serve_requests(
         self, stream: anyio.abc.SocketStream, peer: Peer, conn: _Connection
