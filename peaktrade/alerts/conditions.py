@@ -43,16 +43,14 @@ class ConditionTable:
         self._open[key] = condition
         self._restored.add(key)
 
-    def expire_restored(self, expires: Callable[[str], bool]) -> list[tuple[str, Change]]:
-        """Resolve the restored conditions not reported since, whose code ``expires``."""
-        changes = []
-        for key in sorted(self._restored):
-            current = self._open[key]
-            if expires(current.code):
-                self._restored.discard(key)
-                del self._open[key]
-                changes.append((key, Change(code=current.code, level=current.peak, resolved=True)))
-        return changes
+    def unconfirmed(self, expires: Callable[[str], bool]) -> list[tuple[str, str]]:
+        """(key, code) of the restored conditions not reported since, whose code ``expires``;
+        resolving one is an ``update`` to None like any recovery."""
+        return [
+            (key, self._open[key].code)
+            for key in sorted(self._restored)
+            if expires(self._open[key].code)
+        ]
 
     def update(self, key: str, level: AlertLevel | None, code: str) -> Change | None:
         """Record the condition's current level (None = healthy); the message to send, if any."""

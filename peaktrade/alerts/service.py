@@ -382,21 +382,14 @@ class AlertService:
         disconnect before a restart would stay open for good."""
         grace = self.config.restored_grace_s
         await anyio.sleep(grace)
-        for key, change in self._conditions.expire_restored(lambda c: lookup(c).transient):
-            event = build_event(
-                alert_id=self._next_id(),
-                at_ms=self._wall_ms(),
-                identity=self.identity,
-                code=change.code,
+        for key, code in self._conditions.unconfirmed(lambda c: lookup(c).transient):
+            self.set_condition(
+                key,
+                None,
+                code=code,
                 message=f"not raised again within {grace:g} s of the restart: over",
                 source="alerts",
-                runbook_base=self.config.runbook_base,
-                level=change.level,
-                dedupe_key=key,
-                resolved=True,
-                stateful=True,
             )
-            self._accept(event, key, event.dedupe_key, self.monotonic(), dedupe=False)
 
     # --- operator tools --------------------------------------------------------------------
 
