@@ -23,25 +23,12 @@ from bench_control import recv_exactly
 from common import DAEMON_CONFIG, figure, pct, running_daemon
 
 from peaktrade.control.protocol import HEADER, Status, encode_frame, frame_length, reply_decoder
+from tests.support import free_port, listening
 
 PHASES = 20
 PHASE_REQUESTS = 5_000  # pairs, about 1.3 s: each watched phase has one or two scrapes
 N_EVENTS = 100_000
 SNAPSHOT_EVERY_MS = 5_000  # the portfolio monitor's default interval
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 def observed(port: int) -> str:
@@ -93,7 +80,7 @@ class Watcher:
 
     def __init__(self, port: int) -> None:
         deadline = time.monotonic() + 30
-        while not _listening(port):  # the listener starts just after the control socket
+        while not listening(port):  # the listener starts just after the control socket
             if time.monotonic() > deadline:
                 raise RuntimeError(f"nothing listening on {port}")
             time.sleep(0.05)

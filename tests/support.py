@@ -36,6 +36,22 @@ request_timeout_s = 2.0
 """
 
 
+def free_port() -> int:
+    """A loopback TCP port free now (the caller binds it right away)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    """True once something accepts connections on loopback ``port``."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def wait_for(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.02) -> T:
     """Poll until ``predicate`` returns something truthy; fail with a clear message otherwise."""
     deadline = time.monotonic() + timeout

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support import BASE_CONFIG, DaemonProcess, wait_for
+from tests.support import BASE_CONFIG, DaemonProcess, listening, wait_for
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def observed_config(
@@ -38,15 +31,6 @@ alert_poll_s = 0.2
 """
         + extra
     )
-
-
-def listening(port: int) -> bool:
-    """True once something accepts connections on loopback ``port``."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 @contextmanager

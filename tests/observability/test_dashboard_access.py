@@ -15,8 +15,8 @@ from peaktrade.credentials import Secret
 from peaktrade.dashboard.access import SECURITY_HEADERS, loopback_hosts
 from peaktrade.dashboard.feed import ViewFeed
 from peaktrade.dashboard.server import build_app
-from tests.observability.support import free_port, observed_config, running
-from tests.support import wait_for
+from tests.observability.support import observed_config, running
+from tests.support import free_port, wait_for
 
 TOKEN = "dashboard-token-for-tests-0123"
 

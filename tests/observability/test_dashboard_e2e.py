@@ -12,8 +12,8 @@ import urllib.request
 from pathlib import Path
 
 from tests.observability.browser import Browser
-from tests.observability.support import ARTIFACTS, free_port, observed_config, running
-from tests.support import run_ptctl
+from tests.observability.support import ARTIFACTS, observed_config, running
+from tests.support import free_port, run_ptctl
 
 STATE = "document.getElementById('trading-state').textContent"
 CELLS = "[...document.querySelectorAll('#{table} tbody td')].map(td => td.textContent)"

@@ -12,8 +12,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from peaktrade.alerts.codes import CODES
-from tests.observability.support import free_port, observed_config, running
-from tests.support import ROOT, run_ptctl, wait_for
+from tests.observability.support import observed_config, running
+from tests.support import ROOT, free_port, run_ptctl, wait_for
 
 RULES = ROOT / "deploy" / "prometheus" / "peaktrade-alerts.yml"
 SCRAPE = ROOT / "deploy" / "prometheus" / "prometheus.yml"

@@ -15,8 +15,16 @@ import pytest
 
 from peaktrade.runlog import events as ev
 from peaktrade.store import runs
-from tests.observability.support import free_port, listening, observed_config, running
-from tests.support import ROOT, DaemonProcess, run_peaktrade, run_ptctl, wait_for
+from tests.observability.support import observed_config, running
+from tests.support import (
+    ROOT,
+    DaemonProcess,
+    free_port,
+    listening,
+    run_peaktrade,
+    run_ptctl,
+    wait_for,
+)
 
 OFF_PORT = free_port()  # dashboard and metrics off: nothing may listen here
 CONFIG = observed_config(

@@ -9,17 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import ROOT, wait_for
+from tests.support import ROOT, free_port, wait_for
 
 SSHD = "/usr/sbin/sshd"
 # the remote end runs the venv's ptctl as the login user sees it (absolute: sshd's PATH is bare)
 PTCTL = str(Path(sys.executable).parent / "ptctl")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def keygen(path: Path) -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from peaktrade.control.protocol import AuditQuery, AuditResult, Status, StatusResult
-from tests.remote.sshd import PTCTL, Sshd, free_port
-from tests.support import BASE_CONFIG, DaemonProcess, run_ptctl
+from tests.remote.sshd import PTCTL, Sshd
+from tests.support import BASE_CONFIG, DaemonProcess, free_port, run_ptctl
 
 
 @pytest.fixture(scope="module")
