@@ -249,15 +249,10 @@ class Commands:
                     outcome = _move_outcome(moved)
                     return moved
                 case Kill() | Reduce() | Release():
-                    moved_to = await self._transition(request, peer, _entry(request, peer, "ok"))
+                    entry = _entry(request, peer, "ok")
+                    moved_to = await self._transition(request, peer, entry)
                     recorded = True
-                    log.info(
-                        "audit",
-                        command=command_name(request),
-                        outcome=outcome,
-                        uid=peer.uid,
-                        pid=peer.pid,
-                    )
+                    _log_audit(entry)
                     return moved_to
         except CommandError as exc:
             outcome = f"refused:{exc.code}"
@@ -340,7 +335,11 @@ class Commands:
         except StoreFailed:
             log.error("audit_not_recorded", command=entry.command, outcome=outcome)
             return
-        log.info("audit", command=entry.command, outcome=outcome, uid=peer.uid, pid=peer.pid)
+        _log_audit(entry)
+
+
+def _log_audit(entry: audit.AuditEntry) -> None:
+    log.info("audit", command=entry.command, outcome=entry.outcome, uid=entry.uid, pid=entry.pid)
 
 
 def _entry(request: AnyRequest, peer: Peer, outcome: str) -> audit.AuditEntry:
