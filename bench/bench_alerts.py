@@ -13,7 +13,8 @@ thread's CPU time per alert (the difference) and the other threads' CPU (the his
 move with the code rather than with the machine's noise, which on a shared box can swamp a
 p99 ratio (the producer-only ratio shows how much).
 Last, a calibration: the same ratio with the loop merely busy for 20, 60 or 120 us every
-millisecond, to read the alert figure against what loop work of that shape costs here.
+millisecond, or 120 us in twelve pieces, to read the alert figure against what loop work of
+that shape costs here.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ SINK_DELAY_S = 1.0
 EMIT_SLICE = 10  # alerts per millisecond: 10,000 a second, far past any real storm
 EMIT_PAUSE_S = 0.001
 WARM_UP = 200
+# (figure name, pieces, us each): loop work per millisecond for the calibration
+CALIBRATIONS = [("20us", 1, 20), ("60us", 1, 60), ("120us", 1, 120), ("12x10us", 12, 10)]
 
 CLIENT = """
 import json, socket, sys, time, os
@@ -294,19 +297,22 @@ def _busy(seconds: float) -> None:
         pass
 
 
-async def chunk_ratio(path: Path, work: Path, chunk_s: float) -> float:
-    """Calibration: the p99 ratio when the loop is busy ``chunk_s`` every millisecond and
-    nothing else happens, so the alert figures can be read against what plain loop work of
-    a given shape costs on this machine."""
+async def chunk_ratio(path: Path, work: Path, pieces: int, piece_s: float) -> float:
+    """Calibration: the p99 ratio when the loop is busy ``pieces`` times ``piece_s`` every
+    millisecond (a loop turn between two pieces) and nothing else happens, so the alert
+    figures can be read against what plain loop work of a given shape costs on this machine:
+    the same work costs far less in small pieces than in one."""
     ratios = []
     for n in range(3):
         quiet = pct(await quiet_samples(path, True), 99)
-        marker = work / f"chunk-{chunk_s}-{n}.done"
+        marker = work / f"chunk-{pieces}-{piece_s}-{n}.done"
         client = ProcessClient(path, marker)
         await anyio.to_thread.run_sync(client.wait_ready)
         started = time.perf_counter()
         while time.perf_counter() - started < 1.2:  # as long as a burst
-            _busy(chunk_s)
+            for _ in range(pieces):
+                _busy(piece_s)
+                await asyncio.sleep(0)  # one loop turn: a waiting request goes first
             await anyio.sleep(EMIT_PAUSE_S)
         await anyio.Path(marker).touch()
         ratios.append(pct(await anyio.to_thread.run_sync(client.samples), 99) / quiet)
@@ -378,7 +384,10 @@ async def main() -> None:
                     f" {t_quiet * 1e3:.3f} -> {t_loud * 1e3:.3f} ms",
                     flush=True,
                 )
-            calibration = {us: await chunk_ratio(path, work, us * 1e-6) for us in (20, 60, 120)}
+            calibration = {
+                name: await chunk_ratio(path, work, pieces, us * 1e-6)
+                for name, pieces, us in CALIBRATIONS
+            }
             tg.cancel_scope.cancel()
     receivers.stop()
     assert last is not None
@@ -411,8 +420,8 @@ async def main() -> None:
     figure("alerts_burst_deduped", last.deduped, "alerts")
     figure("alerts_burst_dropped", dropped, "alerts")
     figure("alerts_burst_emit_errors", last.emit_errors, "errors", "0")
-    for us, ratio in calibration.items():
-        figure(f"loop_busy_{us}us_per_ms_p99_ratio", ratio, "x", "info: calibration")
+    for name, ratio in calibration.items():
+        figure(f"loop_busy_{name}_per_ms_p99_ratio", ratio, "x", "info: calibration")
 
 
 if __name__ == "__main__":
