@@ -25,7 +25,7 @@ from common import DAEMON_CONFIG, figure, pct, running_daemon
 from peaktrade.control.protocol import HEADER, Status, encode_frame, frame_length, reply_decoder
 from tests.support import free_port, listening
 
-PHASES = 20
+PHASES = 40
 PHASE_REQUESTS = 5_000  # pairs, about 1.3 s: each watched phase has one or two scrapes
 N_EVENTS = 100_000
 SNAPSHOT_EVERY_MS = 5_000  # the portfolio monitor's default interval
