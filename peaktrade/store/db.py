@@ -29,14 +29,21 @@ def db_path(state_dir: Path, network: str) -> Path:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) with the durability settings the kill switch relies on."""
+    """Open (creating if needed) with the durability settings, and the schema applied."""
+    conn = open_connection(path)
+    schema.apply(conn)
+    return conn
+
+
+def open_connection(path: Path) -> sqlite3.Connection:
+    """A connection with the durability settings the kill switch relies on; every connection
+    to the state database is opened here, so none of them can flush less than the others."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
-    schema.apply(conn)
     return conn
 
 
@@ -132,9 +139,7 @@ class Database:
         waits for, so commits on the lane (the kill among them) flush only the log. A storage
         error here fails the database as one on the lane does.
         """
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn = open_connection(self.path)
         lane = anyio.CapacityLimiter(1)
         try:
             while self.failed is None:
