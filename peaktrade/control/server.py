@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 import anyio
 import anyio.abc
 from anyio.abc import SocketAttribute
-from anyio.streams.buffered import BufferedByteReceiveStream
 
 from peaktrade.control.peers import Peer, PeerPolicy, peer_of
 from peaktrade.control.protocol import (
@@ -181,13 +180,16 @@ class ControlServer:
     async def _serve_requests(
         self, stream: anyio.abc.SocketStream, peer: Peer, conn: _Connection
     ) -> None:
-        reader = BufferedByteReceiveStream(stream)
+        pending = bytearray()  # received, not yet answered: a request often comes in one read
         while True:
             conn.enter(_Phase.IDLE)
-            header = await reader.receive_exactly(HEADER.size)
+            await _fill(stream, pending, HEADER.size)
             conn.enter(_Phase.FRAME)
             try:
-                body = await reader.receive_exactly(frame_length(header))
+                end = HEADER.size + frame_length(bytes(pending[: HEADER.size]))
+                await _fill(stream, pending, end)
+                body = bytes(pending[HEADER.size : end])
+                del pending[:end]
                 request = decode_request(body)
             except FrameError as exc:
                 await self._refuse_frame(stream, peer, exc.code, str(exc))
@@ -274,3 +276,14 @@ class ControlServer:
                 await stream.send(frame)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
             pass
+
+
+async def _fill(stream: anyio.abc.SocketStream, pending: bytearray, size: int) -> None:
+    """Receive until ``pending`` holds ``size`` bytes, taking whatever each read brings.
+
+    Header and body usually arrive together: reading them as one saves a receive, and every
+    receive is a loop turn, which on a busy loop is where a waiting request queues. ``size``
+    is at most a header plus the largest frame allowed, so ``pending`` stays bounded.
+    """
+    while len(pending) < size:
+        pending += await stream.receive()

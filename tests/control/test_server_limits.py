@@ -155,3 +155,29 @@ async def test_a_busy_connection_keeps_being_served_past_the_idle_limit(
                 await stream.send(encode_frame(Status()))
                 assert (await _read_reply(stream)).ok
                 await anyio.sleep(0.02)
+
+
+async def test_frames_split_or_sent_together_are_each_answered_in_order(
+    tmp_path: Path,
+) -> None:
+    """The server reads whatever arrives: two frames in one write are two requests, and a
+    frame that arrives a byte at a time is one."""
+    async with serving(tmp_path) as (path, dispatch), await anyio.connect_unix(path) as stream:
+        await stream.send(encode_frame(Status()) + encode_frame(Health()))
+        for byte in encode_frame(Status()):
+            await stream.send(bytes([byte]))
+            await anyio.sleep(0.001)
+        received = b""
+        replies: list[Reply] = []
+        with anyio.fail_after(10):
+            while len(replies) < 3:
+                received += await stream.receive()
+                while len(received) >= HEADER.size:
+                    end = HEADER.size + frame_length(received[: HEADER.size])
+                    if len(received) < end:
+                        break
+                    replies.append(reply_decoder.decode(received[HEADER.size : end]))
+                    received = received[end:]
+        assert [r.ok for r in replies] == [True, True, True]
+        assert dispatch.finished == ["Status", "Health", "Status"]
+        assert received == b""
