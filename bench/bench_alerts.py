@@ -12,9 +12,10 @@ Each round also runs the burst with no client at all, with and without alerts: t
 thread's CPU time per alert (the difference) and the other threads' CPU (the history writer)
 move with the code rather than with the machine's noise, which on a shared box can swamp a
 p99 ratio (the producer-only ratio shows how much).
-Last, a calibration: the same ratio with the loop merely busy for 20, 60 or 120 us every
-millisecond, or 120 us in twelve pieces, to read the alert figure against what loop work of
-that shape costs here.
+Then the same burst at slower rates (1, 2 and 5 alerts a millisecond, info only): where the
+ratio crosses the target on this machine. Last, a calibration: the same ratio with the loop
+merely busy for 20, 60 or 120 us every millisecond, or 120 us in twelve pieces, to read the
+alert figure against what loop work of that shape costs here.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ MIN_REQUESTS = 3_000
 ROUNDS = 5
 SINK_DELAY_S = 1.0
 EMIT_SLICE = 10  # alerts per millisecond: 10,000 a second, far past any real storm
+SLOWER = (1, 2, 5)  # alerts per millisecond, the same 10,000 alerts each (info figures)
+SLOWER_ROUNDS = 3
 EMIT_PAUSE_S = 0.001
 WARM_UP = 200
 # (figure name, pieces, us each): loop work per millisecond for the calibration
@@ -225,7 +228,7 @@ class Burst(msgspec.Struct, frozen=True):
     seconds: float
     loop_cpu_s: float  # the event loop's thread, emitting through the last history write
     other_cpu_s: float  # every other thread of this process (the DB writer, the receivers)
-    emits: list[float]  # wall time of each millisecond's EMIT_SLICE alert() calls, on the loop
+    emits: list[float]  # wall time of each millisecond's alert() calls, on the loop
 
 
 Client = Literal["process", "thread", "none"]
@@ -238,6 +241,7 @@ async def burst_samples(
     seed: int,
     client: Client,
     alerts_on: bool = True,
+    per_ms: int = EMIT_SLICE,
 ) -> Burst:
     """Round trips during one burst, with a fresh service (no client: its CPU alone).
 
@@ -266,10 +270,10 @@ async def burst_samples(
         started = time.perf_counter()
         cpu_loop, cpu_all = time.thread_time(), time.process_time()
         emits: list[float] = []
-        for at in range(0, len(plan), EMIT_SLICE):
+        for at in range(0, len(plan), per_ms):
             emit_start = time.perf_counter()
             if alerts_on:
-                for code, key, level in plan[at : at + EMIT_SLICE]:
+                for code, key, level in plan[at : at + per_ms]:
                     service.alert(code, "bench burst", source="bench", key=key, level=level)
             emits.append(time.perf_counter() - emit_start)
             await anyio.sleep(EMIT_PAUSE_S)
@@ -289,6 +293,20 @@ async def burst_samples(
         stats = service.stats()
         tg.cancel_scope.cancel()
     return Burst(samples, stats, burst_s, cpu_loop, cpu_all - cpu_loop, emits)
+
+
+async def slower_ratio(
+    path: Path, work: Path, config: AlertsConfig, per_ms: int
+) -> tuple[float, float]:
+    """(p99 ratio, burst seconds) of the same burst emitted ``per_ms`` alerts a millisecond."""
+    ratios, seconds = [], []
+    for n in range(SLOWER_ROUNDS):
+        quiet = pct(await quiet_samples(path, True), 99)
+        with closing(Database(work / f"slower-{per_ms}-{n}.sqlite3")) as db:
+            burst = await burst_samples(path, db, config, n, "process", per_ms=per_ms)
+        ratios.append(pct(burst.samples, 99) / quiet)
+        seconds.append(burst.seconds)
+    return statistics.median(ratios), statistics.median(seconds)
 
 
 def _busy(seconds: float) -> None:
@@ -384,6 +402,7 @@ async def main() -> None:
                     f" {t_quiet * 1e3:.3f} -> {t_loud * 1e3:.3f} ms",
                     flush=True,
                 )
+            slower = {r: await slower_ratio(path, work, config, r) for r in SLOWER}
             calibration = {
                 name: await chunk_ratio(path, work, pieces, us * 1e-6)
                 for name, pieces, us in CALIBRATIONS
@@ -420,6 +439,13 @@ async def main() -> None:
     figure("alerts_burst_deduped", last.deduped, "alerts")
     figure("alerts_burst_dropped", dropped, "alerts")
     figure("alerts_burst_emit_errors", last.emit_errors, "errors", "0")
+    for per_ms, (ratio, seconds) in slower.items():
+        figure(
+            f"alerts_control_p99_ratio_at_{per_ms}_per_ms",
+            ratio,
+            "x",
+            f"info: the burst over {seconds:.1f} s",
+        )
     for name, ratio in calibration.items():
         figure(f"loop_busy_{name}_per_ms_p99_ratio", ratio, "x", "info: calibration")
 
