@@ -1,9 +1,10 @@
 """Alert burst vs control socket: 10,000 alerts into two 1-s sinks must not slow ``ptctl``.
 
 One event loop (uvloop) runs a real ControlServer and the AlertService with its history in
-SQLite, as the daemon does. A client measures Health round trips without alerts, then while a
-burst of 10,000 alerts is emitted (10 a millisecond) and worked off into two loopback HTTP
-receivers that take 1 s per call. The burst lasts until every alert is dispatched and written.
+SQLite, as the daemon does. A client measures Health round trips without alerts, for as long
+as a burst lasts, then while a burst of 10,000 alerts is emitted (10 a millisecond) and worked
+off into two loopback HTTP receivers that take 1 s per call. The burst lasts until every alert
+is dispatched and written.
 
 Two clients: a separate process, as ``ptctl`` is (the target applies to it), and a thread in
 this process (info only: it also waits for this process's GIL, which a real client never does).
@@ -70,6 +71,7 @@ SLOWER = (1, 2, 5)  # alerts per millisecond, the same 10,000 alerts each (info 
 SLOWER_ROUNDS = 3
 EMIT_PAUSE_S = 0.001
 WARM_UP = 200
+CALIBRATION_S = 1.2  # as long as a burst
 # (figure name, pieces, us each): loop work per millisecond for the calibration
 CALIBRATIONS = [("20us", 1, 20), ("60us", 1, 60), ("120us", 1, 120), ("12x10us", 12, 10)]
 
@@ -212,11 +214,20 @@ def burst_plan(rng: random.Random) -> list[tuple[str, str, AlertLevel]]:
     return [(codes[lv], f"k{rng.randrange(DISTINCT_KEYS)}", lv) for lv in levels]
 
 
-async def quiet_samples(path: Path, in_process: bool) -> list[float]:
-    if not in_process:
-        return await anyio.to_thread.run_sync(thread_round_trips, path)
-    client = ProcessClient(path, None)
+def burst_s(per_ms: int) -> float:
+    """About how long a burst of ``per_ms`` alerts a millisecond lasts, until all is written."""
+    return N_ALERTS / per_ms * EMIT_PAUSE_S * 1.1
+
+
+async def quiet_samples(path: Path, seconds: float) -> list[float]:
+    """The process client's round trips with nothing else going on, for ``seconds``: as long
+    as the burst they are compared with, so both windows meet this machine's noise alike (a
+    p99 from a quarter of a second misses the hiccups a ten-second one is sure to catch)."""
+    marker = path.with_name(f"quiet-{time.monotonic_ns()}.done")
+    client = ProcessClient(path, marker)
     await anyio.to_thread.run_sync(client.wait_ready)
+    await anyio.sleep(seconds)
+    await anyio.Path(marker).touch()
     return await anyio.to_thread.run_sync(client.samples)
 
 
@@ -301,7 +312,7 @@ async def slower_ratio(
     """(p99 ratio, burst seconds) of the same burst emitted ``per_ms`` alerts a millisecond."""
     ratios, seconds = [], []
     for n in range(SLOWER_ROUNDS):
-        quiet = pct(await quiet_samples(path, True), 99)
+        quiet = pct(await quiet_samples(path, burst_s(per_ms)), 99)
         with closing(Database(work / f"slower-{per_ms}-{n}.sqlite3")) as db:
             burst = await burst_samples(path, db, config, n, "process", per_ms=per_ms)
         ratios.append(pct(burst.samples, 99) / quiet)
@@ -322,12 +333,12 @@ async def chunk_ratio(path: Path, work: Path, pieces: int, piece_s: float) -> fl
     the same work costs far less in small pieces than in one."""
     ratios = []
     for n in range(3):
-        quiet = pct(await quiet_samples(path, True), 99)
+        quiet = pct(await quiet_samples(path, CALIBRATION_S), 99)
         marker = work / f"chunk-{pieces}-{piece_s}-{n}.done"
         client = ProcessClient(path, marker)
         await anyio.to_thread.run_sync(client.wait_ready)
         started = time.perf_counter()
-        while time.perf_counter() - started < 1.2:  # as long as a burst
+        while time.perf_counter() - started < CALIBRATION_S:
             for _ in range(pieces):
                 _busy(piece_s)
                 await asyncio.sleep(0)  # one loop turn: a waiting request goes first
@@ -362,7 +373,7 @@ async def main() -> None:
         async with anyio.create_task_group() as tg:
             await tg.start(server.serve, sock)
             for n in range(ROUNDS):
-                quiet_s = await quiet_samples(path, True)
+                quiet_s = await quiet_samples(path, burst_s(EMIT_SLICE))
                 with closing(Database(work / f"paced-{n}.sqlite3")) as db:
                     paced = await burst_samples(path, db, config, n, "process", False)
                 with closing(Database(work / f"process-{n}.sqlite3")) as db:
@@ -388,7 +399,7 @@ async def main() -> None:
                 rounds.append(row)
                 ratios["process"].append(row["burst"] / quiet)
                 ratios["paced"].append(row["paced"] / quiet)
-                t_quiet = pct(await quiet_samples(path, False), 99)
+                t_quiet = pct(await anyio.to_thread.run_sync(thread_round_trips, path), 99)
                 with closing(Database(work / f"thread-{n}.sqlite3")) as db:
                     t_loud = pct((await burst_samples(path, db, config, n, "thread")).samples, 99)
                 ratios["thread"].append(t_loud / t_quiet)
