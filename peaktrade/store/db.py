@@ -7,7 +7,9 @@ event loop never waits on a disk flush and writes keep their order.
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -73,6 +75,8 @@ def is_storage_failure(exc: BaseException) -> bool:
 
 
 CHECKPOINT_INTERVAL_S = 1.0
+CHECKPOINT_LULL_S = 0.05  # the lane idle this long: a commit is unlikely to come mid-checkpoint
+CHECKPOINT_MAX_WAIT_S = 10.0  # a lane busy for longer gets its checkpoint all the same
 
 
 def _checkpoint(conn: sqlite3.Connection) -> None:
@@ -100,6 +104,7 @@ class Database:
         self.failed: BaseException | None = None
         self.failure_listeners: list[Callable[[BaseException], None]] = []
         self._running = 0  # calls entered and not yet returned
+        self._last_call_s = -math.inf  # monotonic time the latest call returned
         self._recalled: dict[Hashable, object] = {}
 
     async def call(
@@ -125,6 +130,7 @@ class Database:
             raise StoreFailed(f"the state database failed: {exc}") from exc
         finally:
             self._running -= 1
+            self._last_call_s = time.monotonic()
 
     def _fail(self, exc: BaseException) -> None:
         if self.failed is None:
@@ -132,18 +138,30 @@ class Database:
             for listener in self.failure_listeners:
                 listener(exc)
 
-    async def checkpoints(self, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
-        """Copy the WAL into the database every ``interval_s``, until cancelled.
+    async def checkpoints(
+        self,
+        interval_s: float = CHECKPOINT_INTERVAL_S,
+        *,
+        lull_s: float = CHECKPOINT_LULL_S,
+        max_wait_s: float = CHECKPOINT_MAX_WAIT_S,
+    ) -> None:
+        """Copy the WAL into the database every ``interval_s``, in a lull, until cancelled.
 
         A connection and a thread of its own: a PASSIVE checkpoint takes no lock a writer
-        waits for, so commits on the lane (the kill among them) flush only the log. A storage
-        error here fails the database as one on the lane does.
+        waits for, so commits on the lane (the kill among them) flush only the log. Its flush
+        of the database file still shares the disk with theirs, so it waits until the lane
+        has been idle for ``lull_s`` (at most ``max_wait_s``): a kill tends to come when the
+        daemon is busy, not in its lulls. A storage error here fails the database as one on
+        the lane does.
         """
         conn = open_connection(self.path)
         lane = anyio.CapacityLimiter(1)
         try:
             while self.failed is None:
                 await anyio.sleep(interval_s)
+                with anyio.move_on_after(max_wait_s):
+                    while (wait_s := self._until_lull_s(lull_s)) > 0:  # noqa: ASYNC110 - a lull is time
+                        await anyio.sleep(wait_s)
                 try:
                     await anyio.to_thread.run_sync(_checkpoint, conn, limiter=lane)
                 except sqlite3.Error as exc:
@@ -153,6 +171,12 @@ class Database:
                     # busy or locked: the next round tries again
         finally:
             conn.close()
+
+    def _until_lull_s(self, lull_s: float) -> float:
+        """How much longer until the lane has been idle for ``lull_s`` (a call is running: all)."""
+        if self._running:
+            return lull_s
+        return lull_s - (time.monotonic() - self._last_call_s)
 
     async def recall(
         self,

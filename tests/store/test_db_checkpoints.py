@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -44,16 +48,27 @@ async def test_commits_on_the_lane_do_not_checkpoint(tmp_path: Path) -> None:
     db.close()
 
 
-async def test_the_checkpointer_copies_the_log_into_the_database(tmp_path: Path) -> None:
+async def _hundred_rows(tmp_path: Path) -> Database:
+    """A database whose hundred rows are in the WAL alone."""
     db = Database(tmp_path / "x.sqlite3")
     await db.call(_table)
     for _ in range(100):
         await db.call(_insert)
+    return db
+
+
+async def _copied(db: Database) -> None:
+    """Until a checkpoint has copied the hundred rows into the database file."""
+    with anyio.fail_after(10):
+        while rows_in_the_database_file(db.path) < 100:
+            await anyio.sleep(0.02)
+
+
+async def test_the_checkpointer_copies_the_log_into_the_database(tmp_path: Path) -> None:
+    db = await _hundred_rows(tmp_path)
     async with anyio.create_task_group() as tg:
         tg.start_soon(db.checkpoints, 0.02)
-        with anyio.fail_after(10):
-            while rows_in_the_database_file(db.path) < 100:
-                await anyio.sleep(0.02)
+        await _copied(db)
         tg.cancel_scope.cancel()
     db.close()
 
@@ -76,4 +91,40 @@ async def test_a_storage_error_in_the_checkpointer_fails_the_database(
     assert len(seen) == 1
     with pytest.raises(StoreFailed, match="failed earlier"):
         await db.call(_table)
+    db.close()
+
+
+@asynccontextmanager
+async def _lane_held(db: Database, *, max_wait_s: float) -> AsyncIterator[threading.Event]:
+    """The checkpointer at work while one lane call lasts until the yielded event is set."""
+    release = threading.Event()
+
+    async def hold() -> None:
+        await db.call(lambda conn: release.wait(10))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(hold)
+        tg.start_soon(partial(db.checkpoints, 0.01, lull_s=0.02, max_wait_s=max_wait_s))
+        try:
+            yield release
+        finally:
+            release.set()
+            tg.cancel_scope.cancel()
+
+
+async def test_a_checkpoint_waits_for_a_lull_in_the_lane(tmp_path: Path) -> None:
+    """Its flush shares the disk with the lane's commits: not while a call runs."""
+    db = await _hundred_rows(tmp_path)
+    async with _lane_held(db, max_wait_s=30.0) as release:
+        await anyio.sleep(0.3)  # thirty intervals, all of them with a call running
+        assert rows_in_the_database_file(db.path) == 0
+        release.set()
+        await _copied(db)
+    db.close()
+
+
+async def test_a_lane_busy_past_the_longest_wait_gets_its_checkpoint(tmp_path: Path) -> None:
+    db = await _hundred_rows(tmp_path)
+    async with _lane_held(db, max_wait_s=0.1):
+        await _copied(db)  # while the call still holds the lane
     db.close()
