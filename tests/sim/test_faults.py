@@ -100,11 +100,12 @@ async def test_forced_429_answers_with_retry_after(sim: SimHandle, client: SpecC
 
 
 async def test_forced_418_bans_the_ip_for_a_while(sim: SimHandle, client: SpecClient) -> None:
-    sim.faults.set("http_418", count=1, seconds=0.3)
+    # long enough that the second request lands inside it on a loaded machine (0.3 s did not)
+    sim.faults.set("http_418", count=1, seconds=2.0)
     first = await client.call("GET", "/api/v3/ping")
     second = await client.call("GET", "/api/v3/ping")
     assert (first.status, second.status) == (418, 418)
-    with anyio.fail_after(5):
+    with anyio.fail_after(10):
         while (await client.call("GET", "/api/v3/ping")).status == 418:
             await anyio.sleep(0.02)
 
