@@ -214,7 +214,7 @@ def burst_plan(rng: random.Random) -> list[tuple[str, str, AlertLevel]]:
     return [(codes[lv], f"k{rng.randrange(DISTINCT_KEYS)}", lv) for lv in levels]
 
 
-def burst_s(per_ms: int) -> float:
+def burst_length_s(per_ms: int) -> float:
     """About how long a burst of ``per_ms`` alerts a millisecond lasts, until all is written."""
     return N_ALERTS / per_ms * EMIT_PAUSE_S * 1.1
 
@@ -312,7 +312,7 @@ async def slower_ratio(
     """(p99 ratio, burst seconds) of the same burst emitted ``per_ms`` alerts a millisecond."""
     ratios, seconds = [], []
     for n in range(SLOWER_ROUNDS):
-        quiet = pct(await quiet_samples(path, burst_s(per_ms)), 99)
+        quiet = pct(await quiet_samples(path, burst_length_s(per_ms)), 99)
         with closing(Database(work / f"slower-{per_ms}-{n}.sqlite3")) as db:
             burst = await burst_samples(path, db, config, n, "process", per_ms=per_ms)
         ratios.append(pct(burst.samples, 99) / quiet)
@@ -373,7 +373,7 @@ async def main() -> None:
         async with anyio.create_task_group() as tg:
             await tg.start(server.serve, sock)
             for n in range(ROUNDS):
-                quiet_s = await quiet_samples(path, burst_s(EMIT_SLICE))
+                quiet_s = await quiet_samples(path, burst_length_s(EMIT_SLICE))
                 with closing(Database(work / f"paced-{n}.sqlite3")) as db:
                     paced = await burst_samples(path, db, config, n, "process", False)
                 with closing(Database(work / f"process-{n}.sqlite3")) as db:
