@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +36,25 @@ CHROMIUM_FLAGS = (
 )
 
 
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signum)
+
+
+def _remove_profile(profile: Path) -> None:
+    """Chromium's helper processes may still write to the profile for a moment after the
+    browser itself has exited (seen: ``Directory not empty: 'Default'``); try again a while."""
+    for _ in range(50):
+        try:
+            shutil.rmtree(profile)
+            return
+        except OSError:
+            if not profile.exists():
+                return
+            time.sleep(0.1)
+    shutil.rmtree(profile)
+
+
 def chromium_path() -> str:
     for name in ("chromium", "chromium-browser"):
         found = shutil.which(name)
@@ -45,7 +67,7 @@ class Browser:
     """One headless browser with one page."""
 
     def __init__(self) -> None:
-        self._profile = tempfile.TemporaryDirectory(prefix="pt-chromium-")
+        self._profile = Path(tempfile.mkdtemp(prefix="pt-chromium-"))
         self._proc: asyncio.subprocess.Process | None = None
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -56,7 +78,7 @@ class Browser:
         self.errors: list[str] = []  # uncaught script exceptions of the page
 
     async def __aenter__(self) -> Browser:
-        profile = Path(self._profile.name)
+        profile = self._profile
         self._proc = await asyncio.create_subprocess_exec(
             chromium_path(),
             *CHROMIUM_FLAGS,
@@ -64,6 +86,7 @@ class Browser:
             "about:blank",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # a group of its own: its helpers are signalled with it
         )
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -94,14 +117,14 @@ class Browser:
             await self._ws.close()
         if self._session is not None:
             await self._session.close()
-        if self._proc is not None and self._proc.returncode is None:
-            self._proc.terminate()
+        if self._proc is not None:
+            _signal_group(self._proc.pid, signal.SIGTERM)
             try:
                 await asyncio.wait_for(self._proc.wait(), 10)
             except TimeoutError:
-                self._proc.kill()
+                _signal_group(self._proc.pid, signal.SIGKILL)
                 await self._proc.wait()
-        self._profile.cleanup()
+        await asyncio.to_thread(_remove_profile, self._profile)
 
     async def _read(self) -> None:
         assert self._ws is not None
