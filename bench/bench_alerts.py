@@ -32,7 +32,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -95,7 +97,7 @@ with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.sendall(frame)
         recv_exactly(sock, frame_length(recv_exactly(sock, 4)))
     print("READY", flush=True)
-    while len(samples) < n or (marker != "-" and not os.path.exists(marker)):
+    while len(samples) < n or not os.path.exists(marker):
         start = time.perf_counter()
         sock.sendall(frame)
         reply = reply_decoder.decode(recv_exactly(sock, frame_length(recv_exactly(sock, 4))))
@@ -149,8 +151,9 @@ class SlowReceivers:
 class ProcessClient:
     """Health round trips from another process, as ``ptctl`` sends them."""
 
-    def __init__(self, path: Path, marker: Path | None) -> None:
-        args = [os.fspath(path), str(MIN_REQUESTS), str(marker or "-"), str(ROOT)]
+    def __init__(self, path: Path, marker: Path) -> None:
+        """Sends until it has MIN_REQUESTS round trips and ``marker`` exists."""
+        args = [os.fspath(path), str(MIN_REQUESTS), str(marker), str(ROOT)]
         self._proc = subprocess.Popen(
             [sys.executable, "-c", CLIENT, *args], stdout=subprocess.PIPE, text=True
         )
@@ -219,16 +222,21 @@ def burst_length_s(per_ms: int) -> float:
     return N_ALERTS / per_ms * EMIT_PAUSE_S * 1.1
 
 
-async def quiet_samples(path: Path, seconds: float) -> list[float]:
-    """The process client's round trips with nothing else going on, for ``seconds``: as long
-    as the burst they are compared with, so both windows meet this machine's noise alike (a
-    p99 from a quarter of a second misses the hiccups a ten-second one is sure to catch)."""
-    marker = path.with_name(f"quiet-{time.monotonic_ns()}.done")
+async def process_samples(path: Path, during: Callable[[], Awaitable[object]]) -> list[float]:
+    """The process client's round trips while ``during`` runs on this loop."""
+    marker = path.with_name(f"client-{time.monotonic_ns()}.done")
     client = ProcessClient(path, marker)
     await anyio.to_thread.run_sync(client.wait_ready)
-    await anyio.sleep(seconds)
+    await during()
     await anyio.Path(marker).touch()
     return await anyio.to_thread.run_sync(client.samples)
+
+
+async def quiet_samples(path: Path, seconds: float) -> list[float]:
+    """Round trips with nothing else going on, for ``seconds``: as long as the burst they are
+    compared with, so both windows meet this machine's noise alike (a p99 from a quarter of
+    a second misses the hiccups a ten-second one is sure to catch)."""
+    return await process_samples(path, partial(anyio.sleep, seconds))
 
 
 class Burst(msgspec.Struct, frozen=True):
@@ -326,25 +334,24 @@ def _busy(seconds: float) -> None:
         pass
 
 
-async def chunk_ratio(path: Path, work: Path, pieces: int, piece_s: float) -> float:
+async def chunk_ratio(path: Path, pieces: int, piece_s: float) -> float:
     """Calibration: the p99 ratio when the loop is busy ``pieces`` times ``piece_s`` every
     millisecond (a loop turn between two pieces) and nothing else happens, so the alert
     figures can be read against what plain loop work of a given shape costs on this machine:
     the same work costs far less in small pieces than in one."""
-    ratios = []
-    for n in range(3):
-        quiet = pct(await quiet_samples(path, CALIBRATION_S), 99)
-        marker = work / f"chunk-{pieces}-{piece_s}-{n}.done"
-        client = ProcessClient(path, marker)
-        await anyio.to_thread.run_sync(client.wait_ready)
+
+    async def busy() -> None:
         started = time.perf_counter()
         while time.perf_counter() - started < CALIBRATION_S:
             for _ in range(pieces):
                 _busy(piece_s)
                 await asyncio.sleep(0)  # one loop turn: a waiting request goes first
             await anyio.sleep(EMIT_PAUSE_S)
-        await anyio.Path(marker).touch()
-        ratios.append(pct(await anyio.to_thread.run_sync(client.samples), 99) / quiet)
+
+    ratios = []
+    for _ in range(3):
+        quiet = pct(await quiet_samples(path, CALIBRATION_S), 99)
+        ratios.append(pct(await process_samples(path, busy), 99) / quiet)
     return statistics.median(ratios)
 
 
@@ -415,7 +422,7 @@ async def main() -> None:
                 )
             slower = {r: await slower_ratio(path, work, config, r) for r in SLOWER}
             calibration = {
-                name: await chunk_ratio(path, work, pieces, us * 1e-6)
+                name: await chunk_ratio(path, pieces, us * 1e-6)
                 for name, pieces, us in CALIBRATIONS
             }
             tg.cancel_scope.cancel()
